@@ -1,0 +1,1 @@
+"""Example traderctl plugin (see plugin.py)."""

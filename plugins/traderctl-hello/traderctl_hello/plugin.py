@@ -1,0 +1,54 @@
+"""Hook implementations of the example plugin; copy this file to start your own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from traderctl import hookimpl
+from traderctl.checks import Check, CheckContext, CheckResult
+from traderctl.cli.app import App, pass_app
+from traderctl.config import ConfigSection, Field, Section, Str
+from traderctl.logs import get_logger
+from traderctl.output import print_json
+
+log = get_logger(__name__)
+
+
+@hookimpl
+def register_config(register: Any) -> None:
+    register(ConfigSection("hello", Section({
+        "greeting": Field(Str(), "Hello", "How the hello command greets."),
+    }, doc="Example plugin settings.")))
+
+
+@click.command("hello")
+@click.argument("name", default="trader")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@pass_app
+def hello(app: App, name: str, as_json: bool) -> None:
+    """Greet NAME with the configured greeting (example plugin command)."""
+    greeting = app.config.get("hello.greeting")
+    log.debug("hello_greeted", name=name)
+    if as_json:
+        print_json({"greeting": greeting, "name": name})
+    else:
+        click.echo(f"{greeting}, {name}!")
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(hello)
+
+
+def greeting_configured(ctx: CheckContext) -> CheckResult:
+    greeting = ctx.config.get("hello.greeting")
+    if not greeting:
+        return CheckResult("fail", "hello.greeting is empty")
+    return CheckResult("ok", f"greeting is {greeting!r}")
+
+
+@hookimpl
+def register_checks(register: Any) -> None:
+    register(Check("hello", greeting_configured, "Example check from the hello plugin."))

@@ -1,0 +1,3 @@
+from traderctl.cli.main import main
+
+main()

@@ -1,0 +1,59 @@
+"""The object every command receives: plugin manager and (lazily) the effective config."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import click
+
+from traderctl.config import Config, ConfigError, Override
+from traderctl.plugins import PluginManager
+
+
+class App:
+    def __init__(self, pm: PluginManager, env: Mapping[str, str] | None = None) -> None:
+        self.pm = pm
+        self.env = dict(os.environ if env is None else env)
+        self.config_path: str | None = None
+        self.overrides: list[Override] = []
+
+    def set_flag(self, key: str, value: Any, flag: str) -> None:
+        """A command-line flag that maps to a config key (the highest layer)."""
+        if value is not None:
+            self.overrides.append(Override(key, str(value), f"flag:{flag}"))
+            self.__dict__.pop("config", None)
+
+    def load_config(self, path: str | None = None) -> Config:
+        """Load and validate, or raise ConfigError."""
+        from traderctl.config.sections import load_with_plugins
+
+        return load_with_plugins(self.pm, path or self.config_path, self.env, self.overrides)
+
+    @cached_property
+    def config(self) -> Config:
+        """The effective config; an invalid one ends the command with exit code 2."""
+        from traderctl.logs import add_secrets, configure_logging
+
+        try:
+            config = self.load_config()
+        except ConfigError as exc:
+            report_config_error(exc)
+            raise click.exceptions.Exit(2) from None
+        add_secrets(config.secret_values())
+        configure_logging(config.get("logging.level"), config.get("logging.format"))
+        return config
+
+
+def report_config_error(exc: ConfigError) -> None:
+    for problem in exc.problems:
+        print(f"config error: {problem}", file=sys.stderr)
+    count = len(exc.problems)
+    print(f"{count} problem{'s' * (count != 1)} in the configuration; nothing was started",
+          file=sys.stderr)
+
+
+pass_app = click.make_pass_decorator(App)

@@ -1,0 +1,64 @@
+"""Entry point of the ``traderctl`` console script.
+
+Plugins are loaded before arguments are parsed so their commands show in
+``--help``; configuration is loaded only by commands that need it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+import click
+
+from traderctl import __version__
+from traderctl.cli.app import App
+from traderctl.logs import LEVELS, configure_logging
+from traderctl.plugins import PluginLoadError, PluginManager, build_plugin_manager
+
+
+def build_cli(pm: PluginManager) -> click.Group:
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="traderctl")
+    @click.option("--config", "config_path", metavar="PATH", envvar=None,
+                  help="Config file (default: $TRADERCTL_CONFIG, ./configs/trader.yaml, "
+                       "/etc/traderctl/trader.yaml).")
+    @click.option("--set", "-o", "settings", multiple=True, metavar="KEY=VALUE",
+                  help="Override a config key, e.g. --set ib.port=4002 (repeatable).")
+    @click.option("--log-level", type=click.Choice(LEVELS), help="Overrides logging.level.")
+    @click.option("--log-format", type=click.Choice(["auto", "json", "console"]),
+                  help="Overrides logging.format (auto: JSON unless stderr is a terminal).")
+    @click.pass_obj
+    def cli(app: App, config_path: str | None, settings: tuple[str, ...],
+            log_level: str | None, log_format: str | None) -> None:
+        """traderctl: supervise TWS / IB Gateway and the services around it."""
+        app.config_path = config_path
+        for item in settings:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+            app.set_flag(key.strip(), value, "--set")
+        app.set_flag("logging.level", log_level, "--log-level")
+        app.set_flag("logging.format", log_format, "--log-format")
+        configure_logging(log_level or env_level(app.env), log_format or "auto")
+
+    pm.call_each("register_commands", cli=cli)
+    return cli
+
+
+def env_level(env: Mapping[str, str]) -> str:
+    """The log level before the config is read (plugin loading logs too)."""
+    level = env.get("TRADERCTL_LOGGING__LEVEL", "info").lower()
+    return level if level in LEVELS else "info"
+
+
+def main(argv: list[str] | None = None) -> None:
+    configure_logging(env_level(os.environ))
+    try:
+        pm = build_plugin_manager()
+        cli = build_cli(pm)
+    except PluginLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    cli.main(args=argv, prog_name="traderctl", obj=App(pm))

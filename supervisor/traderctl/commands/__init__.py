@@ -1,0 +1,1 @@
+"""Built-in commands, one per module; the built-in plugins register them."""

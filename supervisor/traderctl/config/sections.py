@@ -1,0 +1,107 @@
+"""Assemble the full schema from the core and every plugin, and load with it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+
+from traderctl.config.loader import Config, Override, load_config
+from traderctl.config.schema import (
+    Choice,
+    ConfigSection,
+    Field,
+    FilePath,
+    Int,
+    Path,
+    Port,
+    Section,
+    Str,
+)
+from traderctl.plugins import PluginManager
+
+DEFAULT_IB_PORT = 7497  # TWS paper; a configured tws service's api_port wins
+
+
+def default_data_dir() -> str:
+    if os.geteuid() == 0:
+        return "/var/lib/traderctl"
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return os.path.join(base, "traderctl")
+
+
+def default_socket() -> str:
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return os.path.join(runtime, "traderctl", "traderctl.sock")
+    return os.path.join(tempfile.gettempdir(), f"traderctl-{os.geteuid()}", "traderctl.sock")
+
+
+def core_sections() -> list[ConfigSection]:
+    supervisor = Section({
+        "socket": Field(FilePath(), default_socket(), "Control socket (unix, mode 0600)."),
+        "data_dir": Field(FilePath(), default_data_dir(),
+                          "All state: logs, state file, job store, universes, bars."),
+        "log_max_bytes": Field(Int(min=1024), 10 * 1024 * 1024,
+                               "Per-service log file size before rotation."),
+        "log_backups": Field(Int(min=0), 5, "Rotated log files kept per service."),
+    }, doc="The supervisor daemon.")
+    ib = Section({
+        "host": Field(Str(), "127.0.0.1", "Where plugins reach TWS / IB Gateway."),
+        "port": Field(Port(), DEFAULT_IB_PORT,
+                      "TWS API port; defaults to the api_port of a configured tws service."),
+        "client_id": Field(Int(min=0), 1, "Client id plugins use."),
+    }, doc="Where plugins and checks reach the TWS API.")
+    logging = Section({
+        "level": Field(Choice("debug", "info", "warning", "error"), "info", "Log level."),
+        "format": Field(Choice("auto", "json", "console"), "auto",
+                        "auto: JSON lines unless stderr is a terminal."),
+    }, doc="Logs go to stderr.")
+    return [ConfigSection("supervisor", supervisor), ConfigSection("ib", ib),
+            ConfigSection("logging", logging)]
+
+
+def build_schema(pm: PluginManager) -> Section:
+    """The root section: core sections, services, then every plugin's sections."""
+    from traderctl.services.spec import services_section
+
+    sections: dict[str, Section | Field] = {}
+    owners: dict[str, str] = {}
+
+    def add(item: ConfigSection, owner: str) -> None:
+        if item.name in sections:
+            raise ValueError(f"config section {item.name!r} is already owned by {owners[item.name]}")
+        sections[item.name] = item.section
+        owners[item.name] = owner
+
+    for item in core_sections():
+        add(item, "core")
+    for name, func in list(pm.hook_impls("register_config")):
+        try:
+            func(register=lambda item, name=name: add(item, name))
+        except Exception as exc:
+            pm.fail(name, "register_config", exc)
+    services = Field(services_section(pm), {}, "Services to supervise, by name.")
+    return Section({**sections, "services": services}, doc="traderctl configuration")
+
+
+def load_with_plugins(pm: PluginManager, path: str | None, env: Mapping[str, str],
+                      overrides: list[Override]) -> Config:
+    from traderctl.services.spec import check_services
+
+    def finalize(config: Config, report: Callable[[Path, str], None]) -> None:
+        check_services(config, report)
+        derive_ib_port(config)
+
+    return load_config(build_schema(pm), path, env, overrides, finalize)
+
+
+def derive_ib_port(config: Config) -> None:
+    """``ib.port`` follows the first tws service's ``api_port`` unless set explicitly."""
+    if config.origin(("ib", "port")) != "default":
+        return
+    for name, spec in config.section("services").items():
+        if spec and spec.get("type") == "tws" and spec.get("api_port"):
+            config.data["ib"]["port"] = spec["api_port"]
+            config.origins[("ib", "port")] = f"derived:services.{name}.api_port"
+            return

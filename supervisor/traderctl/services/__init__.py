@@ -1,0 +1,1 @@
+"""Services: their config spec, types, probes and the runtime that keeps them up."""

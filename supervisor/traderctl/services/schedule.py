@@ -1,0 +1,42 @@
+"""Cron schedules for service actions, on APScheduler 3.x.
+
+APScheduler 3 numbers weekdays from Monday = 0, crontab from Sunday = 0; we
+accept crontab's meaning (0 and 7 are Sunday) and translate numbers to day
+names before APScheduler sees them, so ``0 9 * * 1-5`` means Monday to Friday.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_dow(field: str) -> str:
+    """``1-5`` -> ``mon-fri``, ``0,6`` -> ``sun,sat``; names and ``*`` pass through."""
+    def name(match: re.Match[str]) -> str:
+        number = int(match.group(0))
+        if number > 7:
+            raise ValueError(f"day of week {number} is out of range 0-7")
+        return _DAYS[number]
+
+    parts = []
+    for part in field.split(","):
+        base, sep, step = part.partition("/")
+        parts.append(re.sub(r"\d+", name, base) + (sep + step))
+    return ",".join(parts)
+
+
+def cron_trigger(expression: str, timezone: str) -> Any:
+    """An APScheduler CronTrigger for a five-field crontab line in ``timezone``."""
+    from zoneinfo import ZoneInfo
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+    minute, hour, day, month, dow = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                       day_of_week=crontab_dow(dow), timezone=ZoneInfo(timezone))
