@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -47,6 +46,8 @@ class Check:
 
 async def run_check(check: Check, ctx: CheckContext) -> CheckResult:
     """Run one check within its timeout; a crash or a timeout is ``unknown``, never ``ok``."""
+    import asyncio
+
     timeout = check.timeout or ctx.config.get("checks.timeout", 15.0)
     try:
         async with asyncio.timeout(timeout):
@@ -65,6 +66,8 @@ async def run_check(check: Check, ctx: CheckContext) -> CheckResult:
 
 async def run_checks(checks: list[Check], ctx: CheckContext) -> dict[str, CheckResult]:
     """All checks concurrently; results keyed by check name in registration order."""
+    import asyncio
+
     results = await asyncio.gather(*(run_check(c, ctx) for c in checks))
     return {c.name: r for c, r in zip(checks, results, strict=True)}
 

@@ -9,7 +9,6 @@ bridged into the same stream, and a redaction step masks secret values.
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 from collections.abc import Iterable, MutableMapping
@@ -63,6 +62,8 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
 
 def _setup() -> None:
     global _configured
+    import logging
+
     import structlog
 
     stream = _settings["stream"] or sys.stderr

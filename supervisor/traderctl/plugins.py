@@ -136,15 +136,14 @@ def build_plugin_manager(
 
 
 def _load_entry_points(pm: PluginManager, disabled: set[str]) -> None:
-    from importlib.metadata import entry_points
+    from traderctl.entrypoints import discover
 
     seen: set[str] = set()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in discover(ENTRY_POINT_GROUP):
         if ep.name in seen:  # the same distribution visible twice on sys.path
             continue
         seen.add(ep.name)
-        dist = ep.dist
-        record = PluginRecord(ep.name, dist.version if dist else "", dist.name if dist else "")
+        record = PluginRecord(ep.name, ep.version, ep.distribution)
         if ep.name in disabled:
             record.disabled = True
             pm.records[ep.name] = record

@@ -1,4 +1,8 @@
-"""Hook implementations of the example plugin; copy this file to start your own."""
+"""Hook implementations of the example plugin; copy this file to start your own.
+
+Module import stays light: traderctl imports every plugin at each start-up,
+so anything heavier than click is imported inside the function that needs it.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,13 @@ from typing import Any
 import click
 
 from traderctl import hookimpl
-from traderctl.checks import Check, CheckContext, CheckResult
 from traderctl.cli.app import App, pass_app
-from traderctl.config import ConfigSection, Field, Section, Str
-from traderctl.logs import get_logger
-from traderctl.output import print_json
-
-log = get_logger(__name__)
 
 
 @hookimpl
 def register_config(register: Any) -> None:
+    from traderctl.config import ConfigSection, Field, Section, Str
+
     register(ConfigSection("hello", Section({
         "greeting": Field(Str(), "Hello", "How the hello command greets."),
     }, doc="Example plugin settings.")))
@@ -29,8 +29,11 @@ def register_config(register: Any) -> None:
 @pass_app
 def hello(app: App, name: str, as_json: bool) -> None:
     """Greet NAME with the configured greeting (example plugin command)."""
+    from traderctl.logs import get_logger
+    from traderctl.output import print_json
+
     greeting = app.config.get("hello.greeting")
-    log.debug("hello_greeted", name=name)
+    get_logger(__name__).debug("hello_greeted", name=name)
     if as_json:
         print_json({"greeting": greeting, "name": name})
     else:
@@ -42,13 +45,17 @@ def register_commands(cli: click.Group) -> None:
     cli.add_command(hello)
 
 
-def greeting_configured(ctx: CheckContext) -> CheckResult:
+@hookimpl
+def register_checks(register: Any) -> None:
+    from traderctl.checks import Check
+
+    register(Check("hello", greeting_configured, "Example check from the hello plugin."))
+
+
+def greeting_configured(ctx: Any) -> Any:
+    from traderctl.checks import CheckResult
+
     greeting = ctx.config.get("hello.greeting")
     if not greeting:
         return CheckResult("fail", "hello.greeting is empty")
     return CheckResult("ok", f"greeting is {greeting!r}")
-
-
-@hookimpl
-def register_checks(register: Any) -> None:
-    register(Check("hello", greeting_configured, "Example check from the hello plugin."))

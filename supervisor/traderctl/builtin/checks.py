@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from typing import Any
 
 from traderctl import hookimpl
-from traderctl.checks import Check, CheckContext, CheckResult
-from traderctl.config.schema import (
-    Bool,
-    ConfigSection,
-    Duration,
-    Field,
-    Float,
-    Int,
-    ListOf,
-    MapOf,
-    Section,
-    Str,
-)
 
 IB_STATUS_URL = "https://www.interactivebrokers.com/en/software/systemStatus.php"
 
 
 @hookimpl
 def register_config(register: Any) -> None:
+    from traderctl.config.schema import (
+        Bool,
+        ConfigSection,
+        Duration,
+        Field,
+        Float,
+        Int,
+        ListOf,
+        MapOf,
+        Section,
+        Str,
+    )
+
     register(ConfigSection("checks", Section({
         "timeout": Field(Duration(min=0.1), 15.0, "Default time limit of one check."),
         "disk": Section({
@@ -63,32 +61,7 @@ def register_commands(cli: Any) -> None:
 
 @hookimpl
 def register_checks(register: Any) -> None:
-    register(Check("config", config_valid, "The configuration loaded and validated."))
-    register(Check("plugins", plugins_loaded, "No plugin failed to load."))
-    register(Check("disk", disk_space, "Free space under supervisor.data_dir."))
+    from traderctl.corechecks import core_checks
 
-
-def config_valid(ctx: CheckContext) -> CheckResult:
-    return CheckResult("ok", f"{ctx.config.source or 'built-in defaults'} is valid")
-
-
-def plugins_loaded(ctx: CheckContext) -> CheckResult:
-    failed = {r.name: r.error for r in ctx.pm.load_errors}
-    if failed:
-        return CheckResult("fail", f"{len(failed)} plugin(s) failed to load", failed)
-    return CheckResult("ok", f"{len(ctx.pm.records)} plugins loaded")
-
-
-def disk_space(ctx: CheckContext) -> CheckResult:
-    path = ctx.config.get("supervisor.data_dir")
-    while path and not os.path.exists(path):
-        path = os.path.dirname(path)
-    usage = shutil.disk_usage(path or "/")
-    free_mb = usage.free // (1024 * 1024)
-    limits = ctx.config.section("checks")["disk"]
-    details = {"path": path, "free_mb": free_mb, "total_mb": usage.total // (1024 * 1024)}
-    if free_mb < limits["min_free_mb"]:
-        return CheckResult("fail", f"only {free_mb} MB free under {path}", details)
-    if free_mb < limits["warn_free_mb"]:
-        return CheckResult("warn", f"{free_mb} MB free under {path}", details)
-    return CheckResult("ok", f"{free_mb} MB free under {path}", details)
+    for check in core_checks():
+        register(check)

@@ -10,8 +10,11 @@ from typing import Any
 
 import click
 
-from traderctl.config import Config, ConfigError, Override
-from traderctl.plugins import PluginManager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from traderctl.config import Config, ConfigError, Override
+    from traderctl.plugins import PluginManager
 
 
 class App:
@@ -23,6 +26,8 @@ class App:
 
     def set_flag(self, key: str, value: Any, flag: str) -> None:
         """A command-line flag that maps to a config key (the highest layer)."""
+        from traderctl.config import Override
+
         if value is not None:
             self.overrides.append(Override(key, str(value), f"flag:{flag}"))
             self.__dict__.pop("config", None)
@@ -36,6 +41,7 @@ class App:
     @cached_property
     def config(self) -> Config:
         """The effective config; an invalid one ends the command with exit code 2."""
+        from traderctl.config import ConfigError
         from traderctl.logs import add_secrets, configure_logging
 
         try:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
 
 import click
 
-from traderctl.checks import Check, CheckContext, exit_code, run_checks
 from traderctl.cli.app import App, pass_app
-from traderctl.events import Event
 from traderctl.output import print_json, print_table
 
 
-def collect_checks(app: App) -> list[Check]:
-    checks: list[Check] = []
+def collect_checks(app: App) -> list[Any]:
+    checks: list[Any] = []
     app.pm.call_each("register_checks", register=checks.append)
     return checks
 
@@ -24,12 +22,17 @@ def collect_checks(app: App) -> list[Check]:
 @pass_app
 def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
     """Run the health checks (all, or NAMES); exit 1 on a failure, 2 when one cannot tell."""
+    from traderctl.checks import CheckContext, exit_code, run_checks
+    from traderctl.events import Event
+
     config = app.config
     checks = collect_checks(app)
     unknown = set(names) - {c.name for c in checks}
     if unknown:
         raise click.BadParameter(f"no such check: {', '.join(sorted(unknown))}")
     selected = [c for c in checks if not names or c.name in names]
+    import asyncio
+
     results = asyncio.run(run_checks(selected, CheckContext(config, app.pm)))
     for name, result in results.items():
         app.pm.notify("on_event", event=Event("check_result", result.to_dict(name)))

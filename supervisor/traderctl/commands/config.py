@@ -8,9 +8,6 @@ from typing import Any
 import click
 
 from traderctl.cli.app import App, pass_app, report_config_error
-from traderctl.config import ConfigError
-from traderctl.config.loader import SECRET_MASK
-from traderctl.config.schema import format_path
 from traderctl.output import print_json
 
 
@@ -25,6 +22,8 @@ def config_group() -> None:
 @pass_app
 def show(app: App, as_json: bool, origin: bool) -> None:
     """Print the effective configuration (secrets as ***)."""
+    from traderctl.config.schema import format_path
+
     config = app.config
     if origin:
         rows = [(format_path(p), _shown(config, p, v), o) for p, v, o in config.leaves()]
@@ -44,6 +43,8 @@ def show(app: App, as_json: bool, origin: bool) -> None:
 
 
 def _shown(config: Any, path: Any, value: Any) -> Any:
+    from traderctl.config.loader import SECRET_MASK
+
     return SECRET_MASK if path in config.secret_paths and value not in (None, "") else value
 
 
@@ -58,6 +59,8 @@ def _text(value: Any) -> str:
 @pass_app
 def check(app: App, path: str | None) -> None:
     """Validate PATH (or the usual config file); exit 0 when valid, 2 when not."""
+    from traderctl.config import ConfigError
+
     try:
         config = app.load_config(path)
     except ConfigError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,8 @@ if TYPE_CHECKING:
 
 def after_probe(seconds: float, runner: ServiceRunner) -> ProbeFunc:
     async def probe() -> ProbeResult:
+        import asyncio
+
         alive = time.monotonic() - runner.spawned_at
         if alive < seconds:
             await asyncio.sleep(seconds - alive)
@@ -26,6 +27,8 @@ def tcp_probe(address: str, runner: ServiceRunner) -> ProbeFunc:
     host, port = split_hostport(address)
 
     async def probe() -> ProbeResult:
+        import asyncio
+
         try:
             _reader, writer = await asyncio.open_connection(host, port)
         except OSError as exc:
