@@ -107,6 +107,17 @@ def on_event(event: Event) -> None:
 
 
 @hookspec
+def on_config(config: Any) -> None:
+    """The supervisor loaded (or reloaded) its configuration.
+
+    Called by the daemon before services start and after every successful
+    reload, with the effective :class:`traderctl.config.Config`. Plugins that
+    act on events (notifiers) read their settings here. Failures are logged
+    like ``on_event``'s. Returns nothing.
+    """
+
+
+@hookspec
 def ib_status_exchanges(config: Any) -> list[str]:
     """Exchanges the user trades, to add to ``checks.ib_status.exchanges``.
 

@@ -20,3 +20,13 @@ def register_probes(register: Any) -> None:
 
     for probe in builtin_probe_types():
         register(probe)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from traderctl.commands import control, graph, logs, status, supervise, systemd
+
+    for command in (supervise.supervise, status.status, control.start, control.stop,
+                    control.restart, control.reload, logs.logs, logs.events, graph.graph,
+                    systemd.systemd_unit):
+        cli.add_command(command)

@@ -29,14 +29,19 @@ def crontab_dow(field: str) -> str:
 
 
 def cron_trigger(expression: str, timezone: str) -> Any:
-    """An APScheduler CronTrigger for a five-field crontab line in ``timezone``."""
+    """An APScheduler CronTrigger for a crontab line in ``timezone``.
+
+    Five fields as in crontab; six fields put seconds first (``*/10 * * * * *``).
+    """
     from zoneinfo import ZoneInfo
 
     from apscheduler.triggers.cron import CronTrigger
 
     fields = expression.split()
-    if len(fields) != 5:
+    if len(fields) == 5:
+        fields.insert(0, "0")
+    if len(fields) != 6:
         raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
-    minute, hour, day, month, dow = fields
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+    second, minute, hour, day, month, dow = fields
+    return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
                        day_of_week=crontab_dow(dow), timezone=ZoneInfo(timezone))

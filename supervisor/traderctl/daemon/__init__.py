@@ -1,0 +1,1 @@
+"""The supervisor daemon: service runners, control socket, events, systemd integration."""

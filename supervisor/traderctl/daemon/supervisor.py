@@ -1,0 +1,283 @@
+"""The daemon: owns the service runners, the graph between them, events and the socket."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from traderctl.config import Config, ConfigError
+from traderctl.daemon.control import ControlServer, Peer, RequestError
+from traderctl.daemon.eventbus import EventBus, Subscription
+from traderctl.daemon.logfiles import LogFiles
+from traderctl.daemon.scheduler import ServiceScheduler
+from traderctl.daemon.sdnotify import sd_notify, watchdog_interval
+from traderctl.daemon.statefile import StateFile
+from traderctl.events import Event
+from traderctl.logs import add_secrets, get_logger
+from traderctl.plugins import PluginManager
+from traderctl.services.driver import Driver
+from traderctl.services.probes import collect_probe_types
+from traderctl.services.process import Child, become_subreaper, reap_orphans
+from traderctl.services.runner import ServiceRunner
+from traderctl.services.spec import topological_order
+from traderctl.services.types import collect_service_types
+
+log = get_logger(__name__)
+
+QUIET_EVENTS = frozenset({"service_output"})  # go to the bus and files, not to stderr
+
+
+class Supervisor:
+    def __init__(self, config: Config, pm: PluginManager,
+                 reload_config: Callable[[], Config] | None = None) -> None:
+        self.config = config
+        self.pm = pm
+        self.reload_config = reload_config
+        self.data_dir = config.get("supervisor.data_dir")
+        self.owner = os.path.realpath(self.data_dir)
+        self.service_types = collect_service_types(pm)
+        self.probe_types = collect_probe_types(pm)
+        self.runners: dict[str, ServiceRunner] = {}
+        self.bus = EventBus()
+        self.bus.on_drop = self._subscriber_dropped
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.stopping = asyncio.Event()
+        self.started_at = time.time()
+        os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        self.logs = LogFiles(os.path.join(self.data_dir, "logs"),
+                             config.get("supervisor.log_max_bytes"),
+                             config.get("supervisor.log_backups"))
+        self.state = StateFile(os.path.join(self.data_dir, "state.json"))
+        self.control = ControlServer(config.get("supervisor.socket"), self.handle)
+        self.scheduler = ServiceScheduler(self)
+
+    # ---- life cycle --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Start everything, serve until SIGTERM/SIGINT (or ``shutdown``), stop in order."""
+        stale = self.state.kill_stale(self.owner)
+        if stale:
+            self.emit(Event("stale_children_killed", {"pids": stale}))
+        become_subreaper()
+        await self.control.start()
+        self._install_signals()
+        self.pm.notify("on_config", config=self.config)
+        for name in topological_order(self.config.section("services")):
+            self._add_runner(name, self.config.section("services")[name])
+        self.scheduler.start()
+        self._spawn_task(self._status_loop())
+        if (interval := watchdog_interval()) is not None:
+            self._spawn_task(self._watchdog(interval))
+        sd_notify("READY=1", f"STATUS={self.summary()}")
+        self.emit(Event("supervisor_started", {"pid": os.getpid(), "socket": self.control.path,
+                                               "services": list(self.runners)}))
+        try:
+            await self.stopping.wait()
+        finally:
+            await self._shutdown()
+
+    def request_shutdown(self) -> None:
+        self.stopping.set()
+
+    async def _shutdown(self) -> None:
+        sd_notify("STOPPING=1", "STATUS=stopping services")
+        self.emit(Event("supervisor_stopping", {}))
+        self.scheduler.stop()
+        await self.stop_services(list(self.runners))
+        await self.control.close()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self._remove_signals()
+        self.emit(Event("supervisor_stopped", {}))
+        self.logs.close()
+
+    async def stop_services(self, names: list[str]) -> None:
+        """Stop and remove runners, dependents first (reverse topological order, by level)."""
+        for level in reversed(self._levels(names)):
+            await asyncio.gather(*(self.runners[n].shutdown() for n in level))
+            for name in level:
+                self.runners.pop(name, None)
+
+    def _levels(self, names: list[str]) -> list[list[str]]:
+        depth: dict[str, int] = {}
+        specs = {n: self.runners[n].spec for n in self.runners}
+        for name in topological_order(specs):
+            deps = [d for d in specs[name]["depends_on"] if d in depth]
+            depth[name] = 1 + max((depth[d] for d in deps), default=-1)
+        levels: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+        for name in names:
+            levels[depth[name]].append(name)
+        return levels
+
+    def _add_runner(self, name: str, spec: dict[str, Any]) -> None:
+        runner = ServiceRunner(name, spec, self)
+        self.runners[name] = runner
+        runner.task = self._spawn_task(runner.run())
+
+    def _spawn_task(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("supervisor_task_crashed", error=repr(exc), exc_info=exc)
+            self.request_shutdown()  # a crashed runner must not fail silently
+
+    def make_driver(self, runner: ServiceRunner) -> Driver:
+        service_type = self.service_types.get(runner.spec["type"])
+        if service_type is not None and service_type.driver is not None:
+            return service_type.driver(runner)
+        return Driver(runner)
+
+    # ---- signals ------------------------------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_shutdown)
+        loop.add_signal_handler(signal.SIGINT, self.request_shutdown)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn_task(self.reload("SIGHUP")))
+        loop.add_signal_handler(signal.SIGCHLD, self._reap)
+
+    def _remove_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+            loop.remove_signal_handler(sig)
+
+    def _reap(self) -> None:
+        managed = {r.child.pid for r in self.runners.values() if r.child}
+        for pid in reap_orphans(managed):
+            log.debug("orphan_reaped", pid=pid)
+
+    # ---- graph and state ------------------------------------------------------------------------
+
+    def missing_dependencies(self, name: str) -> list[str]:
+        deps = self.runners[name].spec["depends_on"]
+        return [d for d in deps if d not in self.runners or self.runners[d].state != "running"]
+
+    def dependents(self, name: str) -> list[ServiceRunner]:
+        return [r for r in self.runners.values() if name in r.spec["depends_on"]]
+
+    def state_changed(self, runner: ServiceRunner, old: str, reason: str) -> None:
+        child, last = runner.child, runner.last_exit or {}
+        fields = {"service": runner.name, "from": old, "to": runner.state,
+                  "detail": runner.detail, "reason": reason,
+                  "pid": child.pid if child else last.get("pid"),
+                  "exit_code": None if child else last.get("exit_code"),
+                  "signal": None if child else last.get("signal"),
+                  "restarts": runner.restarts}
+        self.emit(Event("service_state" if old != runner.state else "service_detail", fields))
+        if old == "running" and runner.state != "running":
+            for dependent in self.dependents(runner.name):
+                dependent.dependency_lost(runner.name, runner.state)
+        elif runner.state == "running" and old != "running":
+            for dependent in self.dependents(runner.name):
+                dependent.poke()
+
+    def record_child(self, name: str, child: Child | None) -> None:
+        self.state.set_child(name, child.pid if child else None,
+                             child.create_time if child else None)
+
+    def child_output(self, runner: ServiceRunner, stream: str, line: str) -> None:
+        event = Event("service_output", {"service": runner.name, "stream": stream, "line": line})
+        self.logs.get(runner.name).write(event.ts, stream, line)
+        self.emit(event)
+
+    def emit(self, event: Event) -> None:
+        if event.name not in QUIET_EVENTS:
+            log.info(event.name, **event.fields)
+        self.bus.publish(event)
+        self.pm.notify("on_event", event=event)
+
+    def _subscriber_dropped(self, sub: Subscription) -> None:
+        log.warning("subscriber_dropped", reason="not reading fast enough")
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for runner in self.runners.values():
+            counts[runner.state] = counts.get(runner.state, 0) + 1
+        return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no services"
+
+    async def _status_loop(self) -> None:
+        last = ""
+        while True:
+            await asyncio.sleep(1.0)
+            if (text := self.summary()) != last:
+                sd_notify(f"STATUS={text}")
+                last = text
+
+    async def _watchdog(self, interval: float) -> None:
+        # pinging from the loop itself means a stuck loop stops the pings, as it should
+        while True:
+            sd_notify("WATCHDOG=1")
+            await asyncio.sleep(interval)
+
+    # ---- reload -----------------------------------------------------------------------------
+
+    async def reload(self, source: str) -> dict[str, Any]:
+        """Apply a new config: add, remove and restart only the services whose spec changed."""
+        if self.reload_config is None:
+            raise RequestError("this supervisor was started without a config source")
+        try:
+            new = self.reload_config()
+        except ConfigError as exc:
+            problems = [str(p) for p in exc.problems]
+            self.emit(Event("reload_refused", {"source": source, "problems": problems}))
+            raise RequestError("new configuration is invalid, keeping the running one:\n"
+                               + "\n".join(problems)) from None
+        add_secrets(new.secret_values())
+        old_specs = {n: r.spec for n, r in self.runners.items()}
+        new_specs = new.section("services")
+        removed = [n for n in old_specs if n not in new_specs]
+        changed = [n for n in old_specs if n in new_specs and new_specs[n] != old_specs[n]]
+        added = [n for n in new_specs if n not in old_specs]
+        await self.stop_services(removed + changed)
+        self.config = new
+        for name in topological_order(new_specs):
+            if name in added or name in changed:
+                self._add_runner(name, new_specs[name])
+        for runner in self.runners.values():
+            runner.poke()
+        self.scheduler.reschedule()
+        self.pm.notify("on_config", config=new)
+        result = {"added": added, "removed": removed, "restarted": changed}
+        self.emit(Event("config_reloaded", {"source": source, **result}))
+        return result
+
+    # ---- control requests ---------------------------------------------------------------------
+
+    async def handle(self, request: dict[str, Any], peer: Peer) -> Any:
+        from traderctl.daemon import commands
+
+        cmd, args = request["cmd"], request["args"]
+        handler = commands.HANDLERS.get(cmd)
+        if handler is None:
+            raise RequestError(f"unknown command {cmd!r}")
+        if cmd not in commands.READ_ONLY:
+            self.emit(Event("control_request", {"cmd": cmd, "args": args, "uid": peer.uid,
+                                                "pid": peer.pid}))
+        return await handler(self, args)
+
+    def runner(self, name: str) -> ServiceRunner:
+        if name not in self.runners:
+            raise RequestError(f"no such service: {name}")
+        return self.runners[name]
+
+    def subscribe(self, accept: Callable[[Event], bool]) -> AsyncIterator[dict[str, Any]]:
+        sub = self.bus.subscribe(accept)
+
+        async def items() -> AsyncIterator[dict[str, Any]]:
+            try:
+                while (event := await sub.get()) is not None:
+                    yield event.to_dict()
+            finally:
+                sub.close()
+        return items()

@@ -1,0 +1,80 @@
+"""How a service of a given type is launched, probed and healed.
+
+The runner owns the life cycle; a driver answers the type-specific questions.
+:class:`Driver` serves the ``process`` type from the service spec alone; the
+``tws`` type subclasses it to render IBC's ini, probe the API session and try
+IBC's soft remedies before a restart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from traderctl.services.probes import ProbeFunc, ProbeResult
+
+if TYPE_CHECKING:
+    from traderctl.services.runner import ServiceRunner
+
+
+@dataclass(frozen=True)
+class Launch:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str | None = None
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    probe: ProbeFunc
+    timeout: float
+    interval: float
+    failures: int = 1
+    initial_delay: float = 0.0
+
+
+class Driver:
+    def __init__(self, runner: ServiceRunner) -> None:
+        self.runner = runner
+        self.spec = runner.spec
+
+    async def prepare(self) -> Launch:
+        """Argv, environment and cwd for the next spawn."""
+        command = self.spec["command"]
+        argv = ["/bin/sh", "-c", " ".join(command)] if self.spec["shell"] else command
+        return Launch(list(argv), {**os.environ, **self.spec["env"]}, self.spec["cwd"])
+
+    def readiness(self) -> ProbeSettings | None:
+        return self._probe_settings(self.spec["readiness"])
+
+    def liveness(self) -> ProbeSettings | None:
+        return self._probe_settings(self.spec["liveness"])
+
+    def _probe_settings(self, probe: dict[str, Any] | None) -> ProbeSettings | None:
+        if not probe:
+            return None
+        kind = self.runner.sup.probe_types[probe["kind"]]
+        return ProbeSettings(kind.build(probe["value"], self.runner), probe["timeout"],
+                             probe["interval"], probe.get("failures", 1),
+                             probe.get("initial_delay", 0.0))
+
+    async def hold_reason(self) -> str | None:
+        """A reason not to start now (the TWS type waits out IB platform outages)."""
+        return None
+
+    async def remedy(self, result: ProbeResult, failures: int) -> bool:
+        """Liveness failed ``failures`` times: True if healed in place, False to restart."""
+        return False
+
+    def observed(self, result: ProbeResult, failures: int) -> None:
+        """Every liveness result, for drivers that track more than pass/fail."""
+
+    def starting_detail(self) -> str:
+        return ""
+
+    def running_detail(self) -> str:
+        return ""
+
+    def status_fields(self) -> dict[str, Any]:
+        return {}
