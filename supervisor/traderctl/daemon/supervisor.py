@@ -144,7 +144,7 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.request_shutdown)
         loop.add_signal_handler(signal.SIGINT, self.request_shutdown)
-        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn_task(self.reload("SIGHUP")))
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn_task(self._reload_on_signal()))
         loop.add_signal_handler(signal.SIGCHLD, self._reap)
 
     def _remove_signals(self) -> None:
@@ -221,6 +221,12 @@ class Supervisor:
             await asyncio.sleep(interval)
 
     # ---- reload -----------------------------------------------------------------------------
+
+    async def _reload_on_signal(self) -> None:
+        try:
+            await self.reload("SIGHUP")
+        except RequestError:
+            pass  # already reported as reload_refused; the running config stays
 
     async def reload(self, source: str) -> dict[str, Any]:
         """Apply a new config: add, remove and restart only the services whose spec changed."""
