@@ -118,6 +118,15 @@ def on_config(config: Any) -> None:
 
 
 @hookspec
+def on_shutdown() -> None:
+    """The supervisor stopped every service and is about to exit.
+
+    Flush what you buffered (pending notifications). Failures are logged like
+    ``on_event``'s. Returns nothing.
+    """
+
+
+@hookspec
 def ib_status_exchanges(config: Any) -> list[str]:
     """Exchanges the user trades, to add to ``checks.ib_status.exchanges``.
 

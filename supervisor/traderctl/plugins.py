@@ -27,6 +27,7 @@ BUILTIN_PLUGINS = (
     "traderctl.builtin.core",
     "traderctl.builtin.checks",
     "traderctl.builtin.supervisor",
+    "traderctl.builtin.notify",
 )
 
 

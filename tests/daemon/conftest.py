@@ -22,7 +22,9 @@ CHILDREN = Path(__file__).parent / "children"
 
 
 class Daemon:
-    def __init__(self, root: Path, config: Path, socket: str) -> None:
+    def __init__(self, root: Path, config: Path, socket: str,
+                 env: dict[str, str] | None = None) -> None:
+        self.extra_env = env or {}
         self.root = root
         self.config = config
         self.socket = socket
@@ -32,6 +34,7 @@ class Daemon:
 
     def start(self) -> Daemon:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADERCTL_")}
+        env.update(self.extra_env)
         with self.stderr_path.open("a") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "traderctl", "--config", str(self.config),
@@ -96,7 +99,7 @@ def daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
     def make(services: str, extra: str = "", start: bool = True,
-             socket: str | None = None) -> Daemon:
+             socket: str | None = None, env: dict[str, str] | None = None) -> Daemon:
         """``extra``: more keys of the supervisor section."""
         config = tmp_path / "trader.yaml"
         socket = socket or f"{tmp_path}/run/traderctl.sock"
@@ -106,7 +109,7 @@ def daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
               data_dir: {tmp_path}/data
             """) + textwrap.indent(textwrap.dedent(extra), "  ") + "services:\n"
             + textwrap.indent(textwrap.dedent(services), "  "))
-        d = Daemon(tmp_path, config, socket)
+        d = Daemon(tmp_path, config, socket, env)
         started.append(d)
         return d.start() if start else d
 

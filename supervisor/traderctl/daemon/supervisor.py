@@ -94,6 +94,7 @@ class Supervisor:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self._remove_signals()
         self.emit(Event("supervisor_stopped", {}))
+        self.pm.notify("on_shutdown")
         self.logs.close()
 
     async def stop_services(self, names: list[str]) -> None:
