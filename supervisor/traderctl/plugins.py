@@ -28,6 +28,8 @@ BUILTIN_PLUGINS = (
     "traderctl.builtin.checks",
     "traderctl.builtin.supervisor",
     "traderctl.builtin.notify",
+    "traderctl.builtin.simulator",
+    "traderctl.builtin.ibstatus",
 )
 
 
