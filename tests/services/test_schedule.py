@@ -36,3 +36,25 @@ def test_bad_expressions() -> None:
     for bad in ("* * *", "61 * * * *", "* * * * 9"):
         with pytest.raises(ValueError):
             cron_trigger(bad, "UTC")
+
+
+GOOD = ["* * * * *", "0 9 * * 1-5", "*/15 * * * *", "0 0 1 jan,jul *", "30 16 * * mon-fri",
+        "0 9-17/2 * * *", "*/10 * * * * *", "0 0 * * 0", "0 0 * * 7", "5,10,15 * * * *"]
+BAD = ["* * *", "61 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8",
+       "*/0 * * * *", "* * * foo *", "L * * * *", "1--2 * * * *", "* * * * * * *"]
+
+
+@pytest.mark.parametrize("expression", GOOD)
+def test_accepted_expressions_build_real_triggers(expression) -> None:
+    from traderctl.services.schedule import validate_crontab
+
+    validate_crontab(expression)
+    assert cron_trigger(expression, "UTC") is not None
+
+
+@pytest.mark.parametrize("expression", BAD)
+def test_rejected_expressions(expression) -> None:
+    from traderctl.services.schedule import validate_crontab
+
+    with pytest.raises(ValueError):
+        validate_crontab(expression)

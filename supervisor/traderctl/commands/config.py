@@ -39,7 +39,8 @@ def show(app: App, as_json: bool, origin: bool) -> None:
     else:
         import yaml
 
-        sys.stdout.write(yaml.safe_dump(config.redacted(), sort_keys=False))
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        sys.stdout.write(yaml.dump(config.redacted(), Dumper=dumper, sort_keys=False))
 
 
 def _shown(config: Any, path: Any, value: Any) -> Any:

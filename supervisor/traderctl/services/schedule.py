@@ -11,6 +11,36 @@ import re
 from typing import Any
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# (name, low, high, names) per field, seconds first
+_FIELDS = (("second", 0, 59, ()), ("minute", 0, 59, ()), ("hour", 0, 23, ()),
+           ("day", 1, 31, ()), ("month", 1, 12, _MONTHS), ("weekday", 0, 7, _DAYS[:7]))
+_TOKEN = re.compile(r"(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?")
+
+
+def validate_crontab(expression: str) -> None:
+    """Raise ValueError unless ``expression`` is plain crontab syntax (5 or 6 fields).
+
+    A strict subset of what APScheduler accepts, checked without importing it
+    (its import costs ~100 ms, too much for ``config show``); the daemon builds
+    the real trigger with :func:`cron_trigger`.
+    """
+    fields = expression.split()
+    if len(fields) == 5:
+        fields.insert(0, "0")
+    if len(fields) != 6:
+        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+    for text, (name, low, high, names) in zip(fields, _FIELDS, strict=True):
+        for part in text.lower().split(","):
+            match = _TOKEN.fullmatch(part)
+            if not match or match.group(2) == "0":
+                raise ValueError(f"bad {name} field {text!r}")
+            if match.group(1) != "*":
+                for value in match.group(1).split("-"):
+                    number = names.index(value) + low if value in names else (
+                        int(value) if value.isdigit() else -1)
+                    if not low <= number <= high:
+                        raise ValueError(f"{name} {value!r} is out of range {low}-{high}")
 
 
 def crontab_dow(field: str) -> str:

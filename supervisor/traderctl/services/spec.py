@@ -58,11 +58,11 @@ class Cron(Str):
     name = "cron expression"
 
     def convert(self, value: Any, path: Path, ctx: Context) -> str:
-        from traderctl.services.schedule import cron_trigger
+        from traderctl.services.schedule import validate_crontab
 
         text = super().convert(value, path, ctx)
         try:
-            cron_trigger(text, "UTC")
+            validate_crontab(text)
         except ValueError as exc:
             raise Invalid(f"invalid cron expression {text!r}: {exc}") from None
         return text
