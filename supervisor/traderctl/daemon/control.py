@@ -10,6 +10,7 @@ never disturbs the daemon.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -102,6 +103,10 @@ class ControlServer:
             peer = peer_credentials(writer.get_extra_info("socket"))
             if peer.uid not in (os.getuid(), 0):
                 log.warning("control_denied", uid=peer.uid, pid=peer.pid)
+                # read the request first: closing on unread data resets the connection
+                # and the client would never see why
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(reader.readline(), 1.0)
                 await _send(writer, {"ok": False, "error": "permission denied"})
                 return
             await self._requests(reader, writer, peer)
