@@ -54,21 +54,43 @@ def supervisord_venv() -> Path:
 class TraderctlDaemon:
     def __init__(self, services: int, command: list[str]) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="bench-traderctl-"))
-        lines = ["supervisor:", f"  socket: {self.dir}/ctl.sock", f"  data_dir: {self.dir}/data",
-                 "services:"]
+        lines = [
+            "supervisor:",
+            f"  socket: {self.dir}/ctl.sock",
+            f"  data_dir: {self.dir}/data",
+            "services:",
+        ]
         for i in range(services):
-            lines += [f"  svc{i}:", f"    command: {command!r}".replace("'", '"'),
-                      "    backoff: {initial: 0s, factor: 1, max: 0s, jitter: 0}",
-                      "    start_limit: {burst: 1000, interval: 1s}"]
+            lines += [
+                f"  svc{i}:",
+                f"    command: {command!r}".replace("'", '"'),
+                "    backoff: {initial: 0s, factor: 1, max: 0s, jitter: 0}",
+                "    start_limit: {burst: 1000, interval: 1s}",
+            ]
         self.config = self.dir / "trader.yaml"
         self.config.write_text("\n".join(lines) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADERCTL_")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "traderctl", "--config",
-                                      str(self.config), "--log-level", "warning", "supervise"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "traderctl",
+                "--config",
+                str(self.config),
+                "--log-level",
+                "warning",
+                "supervise",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         self.cli = [sys.executable, "-m", "traderctl", "--config", str(self.config)]
-        self.traderctl = [str(Path(sys.executable).parent / "traderctl"), "--config",
-                          str(self.config)]
+        self.traderctl = [
+            str(Path(sys.executable).parent / "traderctl"),
+            "--config",
+            str(self.config),
+        ]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -80,20 +102,36 @@ class Supervisord:
         venv = supervisord_venv()
         self.dir = Path(tempfile.mkdtemp(prefix="bench-supervisord-"))
         sock = self.dir / "supervisor.sock"
-        lines = ["[unix_http_server]", f"file={sock}", "chmod=0700",
-                 "[supervisord]", f"logfile={self.dir}/supervisord.log",
-                 f"pidfile={self.dir}/supervisord.pid", "nodaemon=true", "loglevel=warn",
-                 f"childlogdir={self.dir}",
-                 "[rpcinterface:supervisor]",
-                 "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
-                 "[supervisorctl]", f"serverurl=unix://{sock}"]
+        lines = [
+            "[unix_http_server]",
+            f"file={sock}",
+            "chmod=0700",
+            "[supervisord]",
+            f"logfile={self.dir}/supervisord.log",
+            f"pidfile={self.dir}/supervisord.pid",
+            "nodaemon=true",
+            "loglevel=warn",
+            f"childlogdir={self.dir}",
+            "[rpcinterface:supervisor]",
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+            "[supervisorctl]",
+            f"serverurl=unix://{sock}",
+        ]
         for i in range(services):
-            lines += [f"[program:svc{i}]", f"command={' '.join(command)}", "autorestart=true",
-                      "startsecs=0", "startretries=1000"]
+            lines += [
+                f"[program:svc{i}]",
+                f"command={' '.join(command)}",
+                "autorestart=true",
+                "startsecs=0",
+                "startretries=1000",
+            ]
         self.config = self.dir / "supervisord.conf"
         self.config.write_text("\n".join(lines) + "\n")
-        self.proc = subprocess.Popen([str(venv / "bin" / "supervisord"), "-c", str(self.config)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [str(venv / "bin" / "supervisord"), "-c", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.cli = [str(venv / "bin" / "supervisorctl"), "-c", str(self.config)]
 
     def stop(self) -> None:

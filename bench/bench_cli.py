@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import REPO, median_ms, pct_ms, time_command  # noqa: E402
+from _util import REPO, median_ms, pct_ms, time_command
 
 
 def main() -> None:
@@ -28,8 +28,10 @@ def main() -> None:
         for argv in ([exe, "--help"], [exe, "config", "show"]):
             samples = time_command(argv, args.runs, {**env, "HOME": tmp} if False else env)
             verdict = "ok" if median_ms(samples) < 120 else "over the 120 ms target"
-            print(f"{' '.join(['traderctl', *argv[1:]]):<25} median {median_ms(samples):6.1f} ms"
-                  f"  p90 {pct_ms(samples, 0.9):6.1f} ms  ({verdict})")
+            print(
+                f"{' '.join(['traderctl', *argv[1:]]):<25} median {median_ms(samples):6.1f} ms"
+                f"  p90 {pct_ms(samples, 0.9):6.1f} ms  ({verdict})"
+            )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from tests.conftest import write
-from tests.daemon.conftest import daemon  # noqa: F401 (fixture)
 from traderctl import hookspecs
 from traderctl.checks import Check, CheckResult
 from traderctl.config import ConfigSection, Field, Int, Section
@@ -83,42 +82,11 @@ def test_register_service_types_and_probes(cli, tmp_path: Path) -> None:
     assert job["rows"] == 20 and job["readiness"]["kind"] == "never"
 
 
+# on_config and on_shutdown need a running supervisor: tests/daemon/test_lifecycle_hooks.py
+
+
 def test_ib_status_exchanges(make_pm) -> None:
     plugin = module_plugin("p", ib_status_exchanges=lambda config: ["NYSE", "IBIS"])
     pm = make_pm(plugin)
     assert pm.hook.ib_status_exchanges(config=None) == [["NYSE", "IBIS"]]
 
-
-LIFECYCLE_PLUGIN = """
-import json, os
-from traderctl import hookimpl
-
-OUT = os.environ["LIFECYCLE_OUT"]
-
-def _write(line):
-    with open(OUT, "a") as fh:
-        fh.write(line + "\\n")
-
-@hookimpl
-def on_config(config):
-    _write("config " + json.dumps(sorted(config.section("services"))))
-
-@hookimpl
-def on_shutdown():
-    _write("shutdown")
-"""
-
-
-def test_on_config_and_on_shutdown_in_a_real_supervisor(daemon, tmp_path: Path) -> None:
-    import os
-
-    from tests.conftest import REPO, fake_distribution
-    from tests.daemon.conftest import child
-
-    site = fake_distribution(tmp_path / "site", "lifecycle", LIFECYCLE_PLUGIN)
-    out = tmp_path / "lifecycle.txt"
-    env = {"PYTHONPATH": os.pathsep.join([str(site), str(REPO / "supervisor")]),
-           "LIFECYCLE_OUT": str(out)}
-    d = daemon(f"a:\n  command: {child('sleeper')}\n", env=env)
-    d.stop()
-    assert out.read_text().splitlines() == ['config ["a"]', "shutdown"]

@@ -1,4 +1,5 @@
-"""Notifications: chosen events to a webhook (requests) or a command, de-duplicated and rate-limited.
+"""Notifications: chosen events to a webhook (requests) or a command, deduplicated and
+rate-limited.
 
 Configured under ``notify.targets``; fed by the supervisor's ``on_event``
 hook. Sending happens on one worker thread so a slow webhook never holds up

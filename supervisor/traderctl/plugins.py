@@ -30,6 +30,7 @@ BUILTIN_PLUGINS = (
     "traderctl.builtin.notify",
     "traderctl.builtin.simulator",
     "traderctl.builtin.ibstatus",
+    "traderctl.builtin.tws",
 )
 
 

@@ -14,11 +14,13 @@ keyword arguments on a test, which win::
 
     @pytest.mark.sim_tws(time_scale=0.01, scenario_path="s.yaml")
     def test_pacing(sim_tws): ...
+
+``sim_tws_factory`` starts further simulators (e.g. with a Scenario object).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +29,9 @@ from traderctl.simulator.threaded import SimTWSThread
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sim_tws(**options): options for the sim_tws fixture (SimConfig fields)")
+    config.addinivalue_line(
+        "markers", "sim_tws(**options): options for the sim_tws fixture (SimConfig fields)"
+    )
 
 
 @pytest.fixture
@@ -37,7 +41,9 @@ def sim_tws_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def sim_tws(request: pytest.FixtureRequest, sim_tws_config: dict[str, Any]) -> Iterator[SimTWSThread]:
+def sim_tws(
+    request: pytest.FixtureRequest, sim_tws_config: dict[str, Any]
+) -> Iterator[SimTWSThread]:
     """A simulated TWS on 127.0.0.1:<free port>, stopped after the test."""
     options = {"host": "127.0.0.1", "port": 0, **sim_tws_config}
     marker = request.node.get_closest_marker("sim_tws")
@@ -48,3 +54,20 @@ def sim_tws(request: pytest.FixtureRequest, sim_tws_config: dict[str, Any]) -> I
         yield sim
     finally:
         sim.stop()
+
+
+@pytest.fixture
+def sim_tws_factory() -> Iterator[Callable[..., SimTWSThread]]:
+    """Start extra simulators with any SimConfig options; all stopped after the test."""
+    started: list[SimTWSThread] = []
+
+    def make(**options: Any) -> SimTWSThread:
+        sim = SimTWSThread(**{"host": "127.0.0.1", "port": 0, **options}).start()
+        started.append(sim)
+        return sim
+
+    try:
+        yield make
+    finally:
+        for sim in reversed(started):
+            sim.stop()

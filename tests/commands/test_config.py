@@ -34,7 +34,7 @@ def test_origin_reports_each_of_the_four_layers(cli, tmp_path: Path) -> None:
 def test_origin_text_output_names_origins(cli, tmp_path: Path) -> None:
     cfg = write(tmp_path / "t.yaml", "ib:\n  client_id: 7\n")
     result = cli("--config", str(cfg), "config", "show", "--origin")
-    assert f"ib.client_id" in result.stdout
+    assert "ib.client_id" in result.stdout
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("ib.client_id"))
     assert line.split("=", 1)[1].strip() == f"7  # {cfg}:2"
 

@@ -20,7 +20,7 @@ def webhook() -> Iterator[tuple[str, list[dict]]]:
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers["Content-Length"])
             received.append(json.loads(self.rfile.read(length)))
             self.send_response(204)

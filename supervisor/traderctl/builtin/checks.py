@@ -16,7 +16,6 @@ def register_config(register: Any) -> None:
         ConfigSection,
         Duration,
         Field,
-        Float,
         Int,
         ListOf,
         MapOf,
@@ -46,7 +45,10 @@ def register_config(register: Any) -> None:
             "gate": Field(Bool(), True, "Hold tws starts during platform-wide problems."),
         }),
         "tws": Section({
-            "timeout": Field(Float(min=0.1), 5.0, "Seconds to wait for the API to answer."),
+            "enabled": Field(Bool(), None,
+                             "tws and clock checks: unset = only when a tws service is "
+                             "configured; true = always (TWS run elsewhere, at ib.host/ib.port)."),
+            "timeout": Field(Duration(min=0.1), 5.0, "How long to wait for the API to answer."),
             "client_id": Field(Int(min=0), 999, "Reserved client id for the API check."),
         }),
     }, doc="traderctl check")))
@@ -62,6 +64,7 @@ def register_commands(cli: Any) -> None:
 @hookimpl
 def register_checks(register: Any) -> None:
     from traderctl.corechecks import core_checks
+    from traderctl.stackchecks import stack_checks
 
-    for check in core_checks():
+    for check in [*core_checks(), *stack_checks()]:
         register(check)

@@ -6,11 +6,9 @@ import os
 import sys
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from traderctl.config import Config, ConfigError, Override

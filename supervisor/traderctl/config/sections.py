@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from traderctl.config.loader import Config, Override, load_config
 from traderctl.config.schema import (
@@ -19,6 +20,9 @@ from traderctl.config.schema import (
     Str,
 )
 from traderctl.plugins import PluginManager
+
+if TYPE_CHECKING:
+    from traderctl.services.types import ServiceType
 
 DEFAULT_IB_PORT = 7497  # TWS paper; a configured tws service's api_port wins
 
@@ -70,7 +74,8 @@ def build_schema(pm: PluginManager) -> Section:
 
     def add(item: ConfigSection, owner: str) -> None:
         if item.name in sections:
-            raise ValueError(f"config section {item.name!r} is already owned by {owners[item.name]}")
+            owner_ = owners[item.name]
+            raise ValueError(f"config section {item.name!r} is already owned by {owner_}")
         sections[item.name] = item.section
         owners[item.name] = owner
 
@@ -88,20 +93,33 @@ def build_schema(pm: PluginManager) -> Section:
 def load_with_plugins(pm: PluginManager, path: str | None, env: Mapping[str, str],
                       overrides: list[Override]) -> Config:
     from traderctl.services.spec import check_services
+    from traderctl.services.types import collect_service_types
 
     def finalize(config: Config, report: Callable[[Path, str], None]) -> None:
         check_services(config, report)
-        derive_ib_port(config)
+        derive_ib_port(config, collect_service_types(pm))
 
     return load_config(build_schema(pm), path, env, overrides, finalize)
 
 
-def derive_ib_port(config: Config) -> None:
-    """``ib.port`` follows the first tws service's ``api_port`` unless set explicitly."""
+def derive_ib_port(config: Config, types: Mapping[str, ServiceType] | None = None) -> None:
+    """``ib.port`` follows the first API service's port unless set explicitly.
+
+    A service type that exposes the TWS API says which port a spec serves
+    (``ServiceType.api_port``: the tws type gives ``api_port`` or IB's default for
+    its mode and product); without the types, only an explicit ``api_port`` counts.
+    """
     if config.origin(("ib", "port")) != "default":
         return
     for name, spec in config.section("services").items():
-        if spec and spec.get("type") == "tws" and spec.get("api_port"):
-            config.data["ib"]["port"] = spec["api_port"]
+        if not spec:
+            continue
+        service_type = (types or {}).get(spec.get("type"))
+        if service_type is not None and service_type.api_port is not None:
+            port = service_type.api_port(spec)
+        else:
+            port = spec.get("api_port") if spec.get("type") == "tws" else None
+        if port:
+            config.data["ib"]["port"] = port
             config.origins[("ib", "port")] = f"derived:services.{name}.api_port"
             return

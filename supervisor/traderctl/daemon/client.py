@@ -28,7 +28,8 @@ class ControlClient:
             sock.connect(self.path)
         except OSError as exc:
             sock.close()
-            raise DaemonUnreachable(f"no supervisor at {self.path}: {exc.strerror or exc}") from None
+            reason = exc.strerror or exc
+            raise DaemonUnreachable(f"no supervisor at {self.path}: {reason}") from None
         return sock
 
     def call(self, cmd: str, **args: Any) -> Any:

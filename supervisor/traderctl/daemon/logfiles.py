@@ -17,7 +17,7 @@ class LogFile:
 
     def write(self, ts: datetime, stream: str, line: str) -> None:
         if self.fh is None:
-            self.fh = open(self.path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115
+            self.fh = open(self.path, "a", encoding="utf-8", errors="replace")
         self.fh.write(f"{ts.isoformat(timespec='milliseconds')} {stream} {line}\n")
         self.fh.flush()
         if self.fh.tell() >= self.max_bytes:

@@ -41,7 +41,7 @@ class ServiceScheduler:
         self._report_missed()
         self._add_jobs()
         self.scheduler.start()
-        self.heartbeat = self.sup._spawn_task(self._beat())
+        self.heartbeat = self.sup.spawn_task(self._beat())
 
     def _add_jobs(self) -> None:
         for name, i, item in self._schedules():

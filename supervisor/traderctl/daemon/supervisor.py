@@ -69,9 +69,9 @@ class Supervisor:
         for name in topological_order(self.config.section("services")):
             self._add_runner(name, self.config.section("services")[name])
         self.scheduler.start()
-        self._spawn_task(self._status_loop())
+        self.spawn_task(self._status_loop())
         if (interval := watchdog_interval()) is not None:
-            self._spawn_task(self._watchdog(interval))
+            self.spawn_task(self._watchdog(interval))
         sd_notify("READY=1", f"STATUS={self.summary()}")
         self.emit(Event("supervisor_started", {"pid": os.getpid(), "socket": self.control.path,
                                                "services": list(self.runners)}))
@@ -118,9 +118,9 @@ class Supervisor:
     def _add_runner(self, name: str, spec: dict[str, Any]) -> None:
         runner = ServiceRunner(name, spec, self)
         self.runners[name] = runner
-        runner.task = self._spawn_task(runner.run())
+        runner.task = self.spawn_task(runner.run())
 
-    def _spawn_task(self, coro: Any) -> asyncio.Task[Any]:
+    def spawn_task(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -145,7 +145,7 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.request_shutdown)
         loop.add_signal_handler(signal.SIGINT, self.request_shutdown)
-        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn_task(self._reload_on_signal()))
+        loop.add_signal_handler(signal.SIGHUP, lambda: self.spawn_task(self._reload_on_signal()))
         loop.add_signal_handler(signal.SIGCHLD, self._reap)
 
     def _remove_signals(self) -> None:

@@ -9,12 +9,14 @@ IBC's soft remedies before a restart.
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from traderctl.services.probes import ProbeFunc, ProbeResult
 
 if TYPE_CHECKING:
+    from traderctl.services.process import Child
     from traderctl.services.runner import ServiceRunner
 
 
@@ -32,6 +34,10 @@ class ProbeSettings:
     interval: float
     failures: int = 1
     initial_delay: float = 0.0
+    #: liveness only: probes start every ``interval`` whatever they take (a slow failing
+    #: probe does not stretch the time to detection); otherwise ``interval`` is the pause
+    #: between the end of one probe and the start of the next
+    fixed_rate: bool = False
 
 
 class Driver:
@@ -69,6 +75,34 @@ class Driver:
 
     def observed(self, result: ProbeResult, failures: int) -> None:
         """Every liveness result, for drivers that track more than pass/fail."""
+
+    def on_output(self, stream: str, line: str) -> None:
+        """Every line the child writes (IBC reports its login progress there)."""
+
+    def waiting_on(self) -> str | None:
+        """Set while the service waits on something outside it (a second factor on a phone).
+
+        While set, the readiness deadline stands still and failed liveness probes are not
+        counted, so nothing is restarted and no backoff is counted.
+        """
+        return None
+
+    def give_up(self) -> str | None:
+        """A reason to stop trying: the runner stops the child and goes ``failed`` at once,
+        without backoff, until an operator starts the service again."""
+        return None
+
+    def running_task(self) -> Awaitable[str] | None:
+        """Extra work while the service is running (an observer connection), cancelled when
+        the run ends; if it returns, its text ends the run like a failed liveness probe."""
+        return None
+
+    async def before_stop(self, child: Child) -> None:
+        """Ask the child to exit its own way before the stop signal (IBC's STOP command)."""
+
+    def exit_detail(self, code: int) -> str | None:
+        """The state detail for an exit on the child's own (None: the generic text)."""
+        return None
 
     def starting_detail(self) -> str:
         return ""

@@ -1,4 +1,4 @@
-"""The built-in probe kinds: ``after`` (alive that long), ``tcp`` (accepts), ``command`` (exits 0)."""
+"""Built-in probe kinds: ``after`` (alive that long), ``tcp`` (accepts), ``command`` (exits 0)."""
 
 from __future__ import annotations
 

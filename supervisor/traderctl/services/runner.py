@@ -19,7 +19,13 @@ from traderctl.events import utcnow
 from traderctl.services.backoff import Backoff, StartLimit
 from traderctl.services.driver import Driver, ProbeSettings
 from traderctl.services.probes import ProbeResult
-from traderctl.services.process import Child, clean_after_exit, spawn, terminate_tree
+from traderctl.services.process import (
+    Child,
+    clean_after_exit,
+    kill_group,
+    spawn,
+    terminate_tree,
+)
 
 if TYPE_CHECKING:
     from traderctl.daemon.supervisor import Supervisor
@@ -158,32 +164,57 @@ class ServiceRunner:
     async def _probe_until_ok(self, settings: ProbeSettings) -> str:
         deadline = time.monotonic() + settings.timeout
         last = ProbeResult(False, "no attempt")
-        while time.monotonic() < deadline:
+        mark = time.monotonic()
+        while True:
+            now = time.monotonic()
+            waiting = self.driver.waiting_on() is not None
+            if waiting:
+                deadline += now - mark  # the clock stands still while a human is asked
+            mark = now
+            if (gave_up := self.driver.give_up()) is not None:
+                return gave_up
+            if now >= deadline:
+                break
             try:
-                last = await asyncio.wait_for(settings.probe(), deadline - time.monotonic())
+                # while waiting the probe's own timeout bounds it, not the (paused) deadline
+                last = await asyncio.wait_for(settings.probe(), None if waiting else deadline - now)
             except TimeoutError:
                 break
             if last.ok:
                 return "ready"
-            await asyncio.sleep(min(settings.interval, max(0.0, deadline - time.monotonic())))
+            pause = settings.interval if waiting else min(
+                settings.interval, max(0.0, deadline - time.monotonic()))
+            await asyncio.sleep(pause)
         return f"not ready after {settings.timeout:g}s: {last.detail}"
 
     async def _while_running(self, child: Child) -> str:
         settings = self.driver.liveness()
-        if settings is None:
-            return await self._race(child)
-        return await self._race(child, self._watch_liveness(settings))
+        work = [self._watch_liveness(settings)] if settings is not None else []
+        extra = self.driver.running_task()
+        if extra is not None:
+            work.append(extra)
+        return await self._race(child, *work)
 
     async def _watch_liveness(self, settings: ProbeSettings) -> str:
         await asyncio.sleep(settings.initial_delay)
         failures = 0
+        started = time.monotonic()
         while True:
-            await asyncio.sleep(settings.interval)
+            pause = settings.interval
+            if settings.fixed_rate:
+                pause = max(0.0, started + settings.interval - time.monotonic())
+            await asyncio.sleep(pause)
+            started = time.monotonic()
             try:
                 result = await asyncio.wait_for(settings.probe(), settings.timeout)
             except TimeoutError:
                 result = ProbeResult(False, f"no answer within {settings.timeout:g}s")
-            failures = 0 if result.ok else failures + 1
+            if (gave_up := self.driver.give_up()) is not None:
+                return gave_up
+            if result.ok or self.driver.waiting_on() is not None:
+                failures = 0  # a failure while waiting on a human is not counted
+            else:
+                failures += 1
             self.driver.observed(result, failures)
             if failures >= settings.failures:
                 self._set("unhealthy", result.detail, reason="liveness")
@@ -216,13 +247,17 @@ class ServiceRunner:
     async def _finish(self, child: Child, outcome: str) -> None:
         if outcome == "exited":
             code = child.exited.result()
-            await clean_after_exit(child, self.sup.owner)
+            kill_group(child)
+            # the stray search reads every process's environment (~10 ms): not on the
+            # path to the replacement, which is started right away
+            self.sup.spawn_task(clean_after_exit(child, self.sup.owner))
             self._record_exit(child, code)
             self._after_exit(child, code)
             return
         planned = outcome == "interrupted"
         reason = self.interrupt_reason if planned else outcome
         self._set("stopping", reason, reason=reason)
+        await self.driver.before_stop(child)
         stop = self.spec["stop"]
         code = await terminate_tree(child, signal.Signals["SIG" + stop["signal"]],
                                     stop["timeout"], self.sup.owner)
@@ -243,13 +278,18 @@ class ServiceRunner:
 
     def _after_exit(self, child: Child, code: int) -> None:
         policy = self.spec["restart"]
+        detail = self.driver.exit_detail(code) or describe_exit(code)
         if policy == "never" or (policy == "on-failure" and code == 0):
             self.want_up = False
-            self._set("stopped", describe_exit(code), reason="exited")
+            self._set("stopped", detail, reason="exited")
             return
-        self._after_failure(code, describe_exit(code))
+        self._after_failure(code, detail)
 
     def _after_failure(self, code: int | None, why: str) -> None:
+        if (gave_up := self.driver.give_up()) is not None:
+            self.failed = True
+            self._set("failed", f"{gave_up}; waiting for an operator", reason="gave_up")
+            return
         now = time.monotonic()
         if self.ready_at is not None and now - self.ready_at >= self.spec["stable_after"]:
             self.backoff.reset()
@@ -282,6 +322,7 @@ class ServiceRunner:
 
     def _on_line(self, stream: str, line: str) -> None:
         self.sup.child_output(self, stream, line)
+        self.driver.on_output(stream, line)
 
     def child_env(self) -> dict[str, str]:
         return {**os.environ, **self.spec.get("env", {})}

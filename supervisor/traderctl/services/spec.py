@@ -202,7 +202,7 @@ def find_cycles(services: Mapping[str, Any]) -> list[list[str]]:
         stack.append(node)
         for dep in graph[node]:
             if state.get(dep) == 1:
-                cycle = stack[stack.index(dep):] + [dep]
+                cycle = [*stack[stack.index(dep):], dep]
                 if frozenset(cycle) not in seen_sets:
                     seen_sets.add(frozenset(cycle))
                     cycles.append(cycle)

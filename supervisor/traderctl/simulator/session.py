@@ -1,0 +1,336 @@
+"""One API client connection: handshake, framing loop and request dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from . import account, details, history, orders
+from ._log import get_logger
+from .clock import connection_time, utcnow
+from .pacing import MessageRate
+from .protocol import (
+    API_SIGNATURE,
+    ProtocolError,
+    encode_message,
+    negotiate_version,
+    parse_client_versions,
+    parse_length,
+    split_fields,
+)
+from .universe import AmbiguousContract, ContractQuery
+
+if TYPE_CHECKING:
+    from .server import SimTWS
+
+log = get_logger(__name__)
+
+MAX_FRAME = 16 * 1024 * 1024
+HIGH_WATER = 1 << 20
+PACING_TEXT = history.HMDS + "Historical data request pacing violation"
+NO_SECDEF = "No security definition has been found for the request"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One message received from a client (for tests and the control channel)."""
+
+    at: datetime
+    client_id: int | None
+    msg_id: int
+    name: str
+    fields: tuple[str, ...]
+
+
+class ClientSession:
+    """Serves one TCP connection until the peer or the simulator closes it."""
+
+    def __init__(
+        self, sim: SimTWS, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.sim = sim
+        self.reader = reader
+        self.writer = writer
+        self.client_id: int | None = None
+        self.version = sim.config.server_version
+        self.ready = False
+        self.closed = False
+        self.rate = MessageRate(sim.config.time_scale, sim.config.limits)
+        peer = writer.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self.handlers: dict[int, tuple[str, Callable[[list[str]], Any]]] = {
+            71: ("startApi", self.on_start_api),
+            49: ("reqCurrentTime", self.on_current_time),
+            8: ("reqIds", self.on_req_ids),
+            17: ("reqManagedAccts", self.on_managed_accounts),
+            61: ("reqPositions", self.on_positions),
+            64: ("cancelPositions", self.on_ignore),
+            5: ("reqOpenOrders", self.on_open_orders),
+            16: ("reqAllOpenOrders", self.on_all_open_orders),
+            15: ("reqAutoOpenOrders", self.on_ignore),
+            99: ("reqCompletedOrders", self.on_completed_orders),
+            6: ("reqAccountUpdates", self.on_account_updates),
+            76: ("reqAccountUpdatesMulti", self.on_account_updates_multi),
+            77: ("cancelAccountUpdatesMulti", self.on_ignore),
+            62: ("reqAccountSummary", self.on_account_summary),
+            63: ("cancelAccountSummary", self.on_ignore),
+            7: ("reqExecutions", self.on_executions),
+            9: ("reqContractDetails", self.on_contract_details),
+            81: ("reqMatchingSymbols", self.on_matching_symbols),
+            20: ("reqHistoricalData", self.on_historical_data),
+            25: ("cancelHistoricalData", self.on_ignore),
+            87: ("reqHeadTimeStamp", self.on_head_timestamp),
+            3: ("placeOrder", self.on_place_order),
+            4: ("cancelOrder", self.on_cancel_order),
+            58: ("reqGlobalCancel", self.on_global_cancel),
+            59: ("reqMarketDataType", self.on_ignore),
+        }
+
+    # ---- transport ---------------------------------------------------------------
+
+    def send(self, fields: list[Any]) -> None:
+        if not self.closed:
+            self.writer.write(encode_message(fields))
+
+    def send_raw(self, frame: bytes) -> None:
+        """Send an already framed message (cached encodings)."""
+        if not self.closed:
+            self.writer.write(frame)
+
+    def error(self, req_id: int, code: int, message: str) -> None:
+        self.send([4, 2, req_id, code, message, ""])
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.writer.close()
+
+    async def _read_frame(self) -> list[str]:
+        size = parse_length(await self.reader.readexactly(4))
+        if size > MAX_FRAME:
+            raise ProtocolError(f"frame of {size} bytes")
+        return split_fields(await self.reader.readexactly(size))
+
+    # ---- lifecycle ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            await self._handshake()
+            while not self.closed:
+                fields = await self._read_frame()
+                await self._handle(fields)
+        except (asyncio.IncompleteReadError, ConnectionError, ProtocolError) as exc:
+            log.debug(
+                "sim_tws_client_gone", peer=self.peer, client_id=self.client_id, reason=repr(exc)
+            )
+        finally:
+            self.close()
+            self.sim.forget(self)
+            log.info("sim_tws_client_disconnected", peer=self.peer, client_id=self.client_id)
+
+    async def _handshake(self) -> None:
+        if await self.reader.readexactly(4) != API_SIGNATURE:
+            raise ProtocolError("missing API signature")
+        size = parse_length(await self.reader.readexactly(4))
+        lo, hi, options = parse_client_versions((await self.reader.readexactly(size)).decode())
+        await self.sim.faults.gate()
+        self.version = negotiate_version(self.sim.config.server_version, lo, hi)
+        self.send([self.version, connection_time(utcnow(), self.sim.config.timezone)])
+        log.info(
+            "sim_tws_client_connected", peer=self.peer, server_version=self.version, options=options
+        )
+
+    async def _handle(self, fields: list[str]) -> None:
+        over = self.rate.hit()
+        if over:
+            self.error(
+                -1,
+                100,
+                f"Max rate of messages per second has been exceeded:max=50 rec={over} (001)",
+            )
+            log.warning("sim_tws_rate_exceeded", client_id=self.client_id, count=over)
+            await self.writer.drain()
+            self.close()
+            return
+        await self.sim.faults.gate()
+        if self.closed:
+            return
+        try:
+            msg_id = int(fields[0])
+        except (ValueError, IndexError):
+            raise ProtocolError(f"bad message id in {fields[:2]}") from None
+        name, handler = self.handlers.get(msg_id, ("unknown", self.on_unknown))
+        self.sim.record(RequestRecord(utcnow(), self.client_id, msg_id, name, tuple(fields)))
+        handler(fields)
+        if self.writer.transport.get_write_buffer_size() > HIGH_WATER:
+            await self.writer.drain()
+
+    # ---- connection and account sync -----------------------------------------------
+
+    def on_start_api(self, f: list[str]) -> None:
+        client_id = int(f[2]) if len(f) > 2 and f[2] else 0
+        if not self.sim.claim_client_id(client_id, self):
+            self.error(
+                -1,
+                326,
+                "Unable to connect as the client id is already in use. "
+                "Retry with a unique client id.",
+            )
+            log.warning("sim_tws_duplicate_client_id", client_id=client_id, peer=self.peer)
+            self.close()
+            return
+        self.client_id = client_id
+        self.ready = True
+        self.send([15, 1, ",".join(self.sim.book.accounts)])
+        self.send([9, 1, self.sim.next_order_id])
+        for code, text in self.sim.faults.farm_codes():
+            self.error(-1, code, text)
+        if self.sim.faults.connectivity == 1100:
+            self.error(-1, 1100, self.sim.connectivity_text(1100))
+
+    def on_current_time(self, f: list[str]) -> None:
+        self.send([49, 1, int(utcnow().timestamp())])
+
+    def on_req_ids(self, f: list[str]) -> None:
+        self.send([9, 1, self.sim.next_order_id])
+
+    def on_managed_accounts(self, f: list[str]) -> None:
+        self.send([15, 1, ",".join(self.sim.book.accounts)])
+
+    def on_positions(self, f: list[str]) -> None:
+        self._send_rows(account.position_rows(self.sim.book))
+
+    def on_open_orders(self, f: list[str]) -> None:
+        self._send_open_orders(only_mine=True)
+
+    def on_all_open_orders(self, f: list[str]) -> None:
+        self._send_open_orders(only_mine=False)
+
+    def _send_open_orders(self, only_mine: bool) -> None:
+        for rec in self.sim.live_orders():
+            if not only_mine or rec.client_id == self.client_id:
+                self.send(self.sim.open_order_fields(rec, self.version))
+                self.send(orders.order_status(rec))
+        self.send([orders.OPEN_ORDER_END, 1])
+
+    def on_completed_orders(self, f: list[str]) -> None:
+        self.send([102])
+
+    def on_account_updates(self, f: list[str]) -> None:
+        subscribe = len(f) > 2 and f[2] not in ("", "0")
+        acct = f[3] if len(f) > 3 and f[3] else self.sim.book.accounts[0]
+        if subscribe:
+            self._send_rows(
+                account.account_update_rows(
+                    self.sim.book,
+                    acct,
+                    self.sim.models_for_positions(),
+                    utcnow(),
+                    self.sim.config.timezone,
+                )
+            )
+
+    def on_account_updates_multi(self, f: list[str]) -> None:
+        acct = f[3] if len(f) > 3 and f[3] else self.sim.book.accounts[0]
+        self._send_rows(account.account_multi_rows(self.sim.book, int(f[2]), acct))
+
+    def on_account_summary(self, f: list[str]) -> None:
+        tags = f[4] if len(f) > 4 else "All"
+        self._send_rows(account.account_summary_rows(self.sim.book, int(f[2]), tags))
+
+    def on_executions(self, f: list[str]) -> None:
+        self._send_rows(
+            account.execution_rows(self.sim.book, int(f[2]), self.sim.config.timezone, self.version)
+        )
+
+    def _send_rows(self, rows: list[list[Any]]) -> None:
+        for row in rows:
+            self.send(row)
+
+    def on_ignore(self, f: list[str]) -> None:
+        """Acknowledged without a reply, as TWS does for these cancels/settings."""
+
+    def on_unknown(self, f: list[str]) -> None:
+        log.info("sim_tws_unhandled_message", msg_id=f[0] if f else "", client_id=self.client_id)
+
+    # ---- contracts ------------------------------------------------------------------
+
+    def on_contract_details(self, f: list[str]) -> None:
+        req_id = int(f[2])
+        query = ContractQuery.from_fields(f[3:15])
+        try:
+            matches = self.sim.universe.resolve(query)
+        except AmbiguousContract:
+            self.error(
+                req_id, 200, f"The contract description specified for {query.symbol} is ambiguous."
+            )
+            return
+        if not matches:
+            self.error(req_id, 200, NO_SECDEF)
+            return
+        now = utcnow()
+        for match in matches:
+            self.send_raw(details.contract_details(req_id, match, now))
+        self.send(details.contract_details_end(req_id))
+
+    def on_matching_symbols(self, f: list[str]) -> None:
+        req_id = int(f[1])
+        pattern = f[2] if len(f) > 2 else ""
+        self.send(details.symbol_samples(req_id, self.sim.universe.matching_symbols(pattern)))
+
+    # ---- historical data ------------------------------------------------------------
+
+    def on_historical_data(self, f: list[str]) -> None:
+        req = history.HistRequest.from_fields(f)
+        listing = self.sim.universe.resolve_one(req.contract)
+        if listing is None:
+            self.error(req.req_id, 200, NO_SECDEF)
+            return
+        now = utcnow()
+        try:
+            history.validate(req, self.sim.config.timezone, now)
+            violation = self.sim.pacer.check(
+                req.identity(), req.burst_key(listing), 2 if req.what == "BID_ASK" else 1
+            )
+            if violation:
+                log.info(
+                    "sim_tws_pacing_violation",
+                    client_id=self.client_id,
+                    req_id=req.req_id,
+                    rule=violation,
+                )
+                raise history.HistoryError(162, PACING_TEXT)
+            fields = history.build_bars(
+                req, listing, self.sim.model(listing), self.sim.config.timezone, now
+            )
+        except history.HistoryError as exc:
+            self.error(req.req_id, exc.code, exc.message)
+            return
+        self.send(fields)
+
+    def on_head_timestamp(self, f: list[str]) -> None:
+        req_id = int(f[1])
+        listing = self.sim.universe.resolve_one(ContractQuery.from_fields(f[2:14]))
+        if listing is None:
+            self.error(req_id, 200, NO_SECDEF)
+            return
+        head = self.sim.head_timestamp(listing)
+        fmt = f[17] if len(f) > 17 else "1"
+        self.send(
+            [88, req_id, str(int(head.timestamp())) if fmt == "2" else f"{head:%Y%m%d-%H:%M:%S}"]
+        )
+
+    # ---- orders ---------------------------------------------------------------------
+
+    def on_place_order(self, f: list[str]) -> None:
+        self.sim.place_order(self, f)
+
+    def on_cancel_order(self, f: list[str]) -> None:
+        self.sim.cancel_order(self, int(f[2]))
+
+    def on_global_cancel(self, f: list[str]) -> None:
+        for rec in self.sim.live_orders():
+            self.sim.cancel_order(self, rec.order_id, rec.client_id)

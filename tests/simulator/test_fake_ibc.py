@@ -1,0 +1,209 @@
+"""The fake IBC launcher as a process: arguments, ini, command server, exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from ib_async import IB
+
+from tests.simulator.helpers import run
+
+pytestmark = pytest.mark.timeout(25)
+SCRIPT = Path(__file__).resolve().parents[2] / "ibc" / "fake" / "scripts" / "ibcstart.sh"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _launch(args: list[str], tmp_path: Path, scenario: dict | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_IBC_", "PYTHONPATH"))}
+    # a bare interpreter: traderctl is not installed there and structlog may be missing
+    env["TRADERCTL_PYTHON"] = shutil.which("python3") or "python3"
+    if scenario is not None:
+        (tmp_path / "scenario.json").write_text(json.dumps(scenario))
+        env["FAKE_IBC_SCENARIO"] = str(tmp_path / "scenario.json")
+    return subprocess.Popen(
+        [str(SCRIPT), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _ini(tmp_path: Path, api: int, cmd: int, extra: str = "") -> Path:
+    ini = tmp_path / "config.ini"
+    ini.write_text(
+        f"IbLoginId=edemo\nIbPassword=demouser\nTradingMode=paper\nOverrideTwsApiPort={api}\n"
+        f"CommandServerPort={cmd}\nSuppressInfoMessages=no\n{extra}"
+    )
+    return ini
+
+
+def _command(port: int, line: str) -> list[str]:
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+        s.sendall(line.encode() + b"\n")
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+            if line.upper() not in ("STOP", "RESTART", "EXIT") and data.endswith(b"\n"):
+                break
+        return data.decode().splitlines()
+
+
+def _wait_port(port: int, open_: bool, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            state = True
+        except OSError:
+            state = False
+        if state == open_:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"port {port} did not become {'open' if open_ else 'closed'}")
+
+
+async def _current_time(port: int) -> float:
+    ib = IB()
+    await ib.connectAsync("127.0.0.1", port, clientId=9, timeout=4)
+    try:
+        return (await ib.reqCurrentTimeAsync()).timestamp()
+    finally:
+        ib.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["1019", "--ibc-ini=/nonexistent/config.ini"], 6),
+        (["1019", "--bogus"], 3),
+        (["1019", "--mode=demo", "--ibc-ini=/x"], 3),
+        (["--mode=paper"], 2),
+        (["1019", "--ibc-path=/nonexistent/ibc"], 5),
+    ],
+)
+def test_bad_arguments_exit_codes(args, code, tmp_path):
+    proc = _launch(args, tmp_path)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == code, err
+    assert "An error has occurred" in err
+
+
+def test_start_serves_api_and_stop_exits_0(tmp_path):
+    api, cmd = _free_port(), _free_port()
+    proc = _launch(
+        ["1019", "--gateway", f"--ibc-ini={_ini(tmp_path, api, cmd)}", "--mode=paper"],
+        tmp_path,
+        {"ibc": {"login_seconds": 0.2}},
+    )
+    try:
+        _wait_port(api, True)
+        assert abs(run(_current_time(api)) - time.time()) < 5
+        assert _command(cmd, "RECONNECTACCOUNT") == ["OK "]
+        assert _command(cmd, "NOPE") == ["ERROR Command invalid"]
+        assert _command(cmd, "STOP") == ["INFO Closing IBC", "OK Shutting down"]
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert proc.returncode == 0
+    assert "Login has completed" in out
+
+
+def test_restart_is_warm_and_sigterm_exits_0(tmp_path):
+    api, cmd = _free_port(), _free_port()
+    approve = tmp_path / "approved"
+    scenario = {
+        "ibc": {
+            "login_seconds": 0.1,
+            "restart_seconds": 0.6,
+            "second_factor": True,
+            "approve_file": str(approve),
+        }
+    }
+    proc = _launch(["1019", f"--ibc-ini={_ini(tmp_path, api, cmd)}"], tmp_path, scenario)
+    try:
+        time.sleep(0.6)
+        _wait_port(api, False)  # second factor pending: API port closed
+        approve.touch()
+        _wait_port(api, True)
+        assert _command(cmd, "RESTART") == ["OK Restart in progress"]
+        _wait_port(api, False, timeout=2)
+        _wait_port(api, True, timeout=3)  # back without a second factor
+        run(_current_time(api))
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert proc.returncode == 0
+    assert out.count("Second Factor Authentication initiated") == 1 and "warm" in out
+
+
+def test_second_factor_timeout_exits_87(tmp_path):
+    api, cmd = _free_port(), _free_port()
+    scenario = {"ibc": {"login_seconds": 0.1, "second_factor": True, "second_factor_timeout": 0.4}}
+    proc = _launch(
+        ["1019", f"--ibc-ini={_ini(tmp_path, api, cmd)}", "--on2fatimeout=exit"], tmp_path, scenario
+    )
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 87, out
+    assert "IBC returned exit status 87" in out
+
+
+def test_login_dialog_timeout_exits_88_or_loops(tmp_path):
+    api, cmd = _free_port(), _free_port()
+    ini = _ini(tmp_path, api, cmd)
+    scenario = {
+        "ibc": {
+            "login_dialog_timeouts": 1,
+            "login_dialog_timeout_seconds": 0.2,
+            "exit_on_login_dialog_timeout": True,
+        }
+    }
+    proc = _launch(["1019", f"--ibc-ini={ini}"], tmp_path, scenario)
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 88, out
+    # like ibcstart.sh, the default is to restart after 88 and then log in
+    scenario["ibc"].update(
+        exit_on_login_dialog_timeout=False, script_restart_delay=0.1, login_seconds=0.1
+    )
+    proc = _launch(["1019", f"--ibc-ini={ini}"], tmp_path, scenario)
+    try:
+        _wait_port(api, True)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert (
+        proc.returncode == 0
+        and "IBC returned exit status 88" in out
+        and "Login has completed" in out
+    )
+
+
+def test_default_port_by_mode(tmp_path):
+    # Gateway paper without OverrideTwsApiPort listens on 4002
+    try:
+        socket.create_connection(("127.0.0.1", 4002), timeout=0.2).close()
+        pytest.skip("port 4002 in use on this machine")
+    except OSError:
+        pass
+    ini = tmp_path / "config.ini"
+    ini.write_text("TradingMode=paper\n")
+    proc = _launch(["1019", "-g", f"--ibc-ini={ini}"], tmp_path, {"ibc": {"login_seconds": 0}})
+    try:
+        _wait_port(4002, True)
+        asyncio.run(asyncio.sleep(0))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
