@@ -72,8 +72,9 @@ def test_reload_applies_only_what_changed_and_refuses_a_broken_file(daemon) -> N
     assert d.service("keep")["pid"] == before["keep"]
     assert d.service("change")["pid"] != before["change"]
     d.config.write_text(d.config.read_text() + "  broken:\n    restart: sometimes\n")
-    result = traderctl(d, "reload")  # the CLI validates before it asks
-    assert result.returncode == 2 and "services.broken.restart" in result.stderr
+    result = traderctl(d, "reload")
+    assert result.returncode == 1 and "keeping the running one" in result.stderr
+    assert "services.broken.restart" in result.stderr
     d.proc.send_signal(1)  # SIGHUP goes straight to the daemon, which must refuse too
     wait_until(lambda: d.events("reload_refused"), 5, "reload_refused")
     assert any("broken.restart" in p for p in d.events("reload_refused")[0]["problems"])
@@ -184,3 +185,12 @@ def test_systemd_unit_names_this_install(daemon) -> None:
     unit = traderctl(d, "systemd-unit").stdout
     assert "Type=notify" in unit and "KillMode=mixed" in unit and "WatchdogSec=" in unit
     assert f"ExecStart={sys.executable} -m traderctl --config {d.config} supervise" in unit
+
+
+def test_daemon_commands_work_while_the_file_is_broken(daemon) -> None:
+    d = daemon(f"a:\n  command: {child('sleeper')}\n")
+    d.wait_state("a", "running")
+    d.config.write_text(d.config.read_text() + "  b:\n    restart: sometimes\n")
+    assert traderctl(d, "status").returncode == 0  # the running config is what counts
+    assert traderctl(d, "restart", "a", "--wait").stdout == "a: running\n"
+    assert traderctl(d, "reload").returncode == 1  # and a reload is refused by the daemon

@@ -36,6 +36,20 @@ class App:
 
         return load_with_plugins(self.pm, path or self.config_path, self.env, self.overrides)
 
+    def control_socket(self) -> str:
+        """The daemon's socket from ``supervisor.*`` alone (commands that only talk to it)."""
+        from traderctl.config import ConfigError
+        from traderctl.config.sections import load_supervisor_section
+
+        if "config" in self.__dict__:
+            return self.config.get("supervisor.socket")
+        try:
+            partial = load_supervisor_section(self.config_path, self.env, self.overrides)
+        except ConfigError as exc:
+            report_config_error(exc)
+            raise click.exceptions.Exit(2) from None
+        return partial.get("supervisor.socket")
+
     @cached_property
     def config(self) -> Config:
         """The effective config; an invalid one ends the command with exit code 2."""

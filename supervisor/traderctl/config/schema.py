@@ -298,6 +298,7 @@ class Section(Type):
     fields: dict[str, Field | Section] = field(default_factory=dict)
     doc: str = ""
     name: str = "mapping"
+    ignore_unknown: bool = False  # for partial loads that read one section of a full file
 
     def convert(self, value: Any, path: Path, ctx: Context) -> dict[str, Any]:
         if value is None:
@@ -305,7 +306,7 @@ class Section(Type):
         if not isinstance(value, Mapping):
             raise Invalid(f"expected a mapping, got {describe(value)}")
         for key in value:
-            if key not in self.fields:
+            if key not in self.fields and not self.ignore_unknown:
                 ctx.report((*path, str(key)), unknown_key_message(key, self.fields))
         return {key: self._convert_key(key, spec, value, path, ctx)
                 for key, spec in self.fields.items()}

@@ -65,6 +65,18 @@ def core_sections() -> list[ConfigSection]:
             ConfigSection("logging", logging)]
 
 
+def load_supervisor_section(path: str | None, env: Mapping[str, str],
+                            overrides: list[Override]) -> Config:
+    """Only ``supervisor.*``: enough to reach the daemon, even while the rest of the file
+    is being edited (the daemon keeps running its last good config until a reload)."""
+    (section,) = [s for s in core_sections() if s.name == "supervisor"]
+    root = Section({"supervisor": section.section}, ignore_unknown=True)
+    env = {k: v for k, v in env.items() if not k.startswith("TRADERCTL_")
+           or k.startswith("TRADERCTL_SUPERVISOR__") or "__" not in k}
+    overrides = [o for o in overrides if o.key.startswith("supervisor.")]
+    return load_config(root, path, env, overrides)
+
+
 def build_schema(pm: PluginManager) -> Section:
     """The root section: core sections, services, then every plugin's sections."""
     from traderctl.services.spec import services_section
