@@ -46,7 +46,9 @@ def register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the ``traderctl`` command line.
 
     Called by the CLI once at start-up, before arguments are parsed, so the
-    commands appear in ``--help``. Use ``cli.add_command(...)``. A command that
+    commands appear in ``--help``. Use ``cli.add_command(...)``, or
+    ``cli.add_lazy(name, "module:attribute")`` to import the command only when it
+    is run (what the built-ins do to keep start-up fast). A command that
     needs configuration gets it from ``click.get_current_context().obj``
     (:class:`traderctl.cli.app.App`) through ``app.config``. Returns nothing.
     """

@@ -56,9 +56,7 @@ def register_config(register: Any) -> None:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from traderctl.commands.check import check
-
-    cli.add_command(check)
+    cli.add_lazy("check", "traderctl.commands.check:check")
 
 
 @hookimpl

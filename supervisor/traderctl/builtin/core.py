@@ -9,8 +9,5 @@ from traderctl import hookimpl
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from traderctl.commands.config import config_group
-    from traderctl.commands.plugins import plugins
-
-    cli.add_command(config_group)
-    cli.add_command(plugins)
+    cli.add_lazy("config", "traderctl.commands.config:config_group")
+    cli.add_lazy("plugins", "traderctl.commands.plugins:plugins")

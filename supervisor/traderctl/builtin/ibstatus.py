@@ -13,9 +13,7 @@ from traderctl import hookimpl
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from traderctl.commands.ib_status import ib_status
-
-    cli.add_command(ib_status)
+    cli.add_lazy("ib-status", "traderctl.commands.ib_status:ib_status")
 
 
 @hookimpl

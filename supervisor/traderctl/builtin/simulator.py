@@ -9,6 +9,4 @@ from traderctl import hookimpl
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from traderctl.commands.sim_tws import sim_tws
-
-    cli.add_command(sim_tws)
+    cli.add_lazy("sim-tws", "traderctl.commands.sim_tws:sim_tws")

@@ -24,9 +24,9 @@ def register_probes(register: Any) -> None:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from traderctl.commands import control, graph, logs, status, supervise, systemd
-
-    for command in (supervise.supervise, status.status, control.start, control.stop,
-                    control.restart, control.reload, logs.logs, logs.events, graph.graph,
-                    systemd.systemd_unit):
-        cli.add_command(command)
+    commands = {"supervise": "supervise:supervise", "status": "status:status",
+                "start": "control:start", "stop": "control:stop", "restart": "control:restart",
+                "reload": "control:reload", "logs": "logs:logs", "events": "logs:events",
+                "graph": "graph:graph", "systemd-unit": "systemd:systemd_unit"}
+    for name, target in commands.items():
+        cli.add_lazy(name, f"traderctl.commands.{target}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -18,8 +19,35 @@ from traderctl.logs import LEVELS, configure_logging
 from traderctl.plugins import PluginLoadError, PluginManager, build_plugin_manager
 
 
+class LazyGroup(click.Group):
+    """A group whose commands can be named now and imported when used.
+
+    Built-in commands are registered with :meth:`add_lazy` so that ``traderctl status``
+    imports the status module only, not all twenty (click's "lazily loading subcommands").
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = {}
+
+    def add_lazy(self, name: str, target: str) -> None:
+        """``target`` is ``"module:attribute"`` of a click command."""
+        self.lazy[name] = target
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            import importlib
+
+            module, _, attr = self.lazy[name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
 def build_cli(pm: PluginManager) -> click.Group:
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, prog_name="traderctl")
     @click.option("--config", "config_path", metavar="PATH", envvar=None,
                   help="Config file (default: $TRADERCTL_CONFIG, ./configs/trader.yaml, "
