@@ -244,6 +244,9 @@ class TwsDriver(Driver):
         self._emit("tws_ini_written", path=self.ini_path, mode="0600")
 
     def _load_windows(self) -> list[reset.ResetWindow]:
+        return reset.for_regions(self._all_windows(), self.spec["reset_regions"])
+
+    def _all_windows(self) -> list[reset.ResetWindow]:
         inline = self.spec["reset_windows"]
         if inline is not None:
             try:

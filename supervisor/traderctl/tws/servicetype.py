@@ -3,7 +3,9 @@
 Defaults follow IB and IBC: API ports TWS 7496 (live) / 7497 (paper), IB
 Gateway 4001 / 4002; IBC's command server on 7462; IBC in ``/opt/ibc`` and
 TWS in ``~/Jts``. The probe defaults (a probe every 2 s, 3 failures in a row,
-3 s timeout) detect a hung API within 2 x 3 + 3 = 9 s.
+2 s timeout) detect a hung API within 2 x 3 + 2 = 8 s. Keep ``probe_timeout``
+at or below ``probe_interval``: failing probes never overlap, so a longer
+timeout stretches every failure to the timeout and the bound no longer holds.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from traderctl.config.schema import (
     TimeZone,
 )
 from traderctl.services.types import ServiceType
+from traderctl.tws.windows import REGIONS
 
 MODES = ("live", "paper", "simulated")
 TWS_PORTS = {"live": 7496, "paper": 7497}
@@ -74,6 +77,7 @@ def window_type() -> Section:
                      "Local end, HH:MM (at or before start: the next day)."),
         "days": Field(ListOf(Choice(*DAY_NAMES), allow_string=True), list(DAY_NAMES),
                       "Weekdays on which the window starts."),
+        "region": Field(Choice(*REGIONS), "all", "IB server region the window resets."),
     }, name="reset window")
 
 
@@ -126,7 +130,8 @@ def tws_fields() -> dict[str, Field]:
         "read_only_api": Field(Bool(), None, "IBC ReadOnlyApi (unset: leave TWS's setting)."),
         "display": Field(Str(), None, "X display for TWS (e.g. :99 from an Xvfb service)."),
         "probe_interval": Field(Duration(min=0.05), 2.0, "Liveness probe every so often."),
-        "probe_timeout": Field(Duration(min=0.05), 3.0, "One probe's time limit."),
+        "probe_timeout": Field(Duration(min=0.05), 2.0,
+                               "One probe's time limit (keep it <= probe_interval)."),
         "probe_failures": Field(Int(min=1), 3, "Consecutive failures before acting."),
         "probe_client_id": Field(Int(min=0), 9900, "Reserved API client id of the probe."),
         "observer_client_id": Field(Int(min=0), 9901,
@@ -147,6 +152,8 @@ def tws_fields() -> dict[str, Field]:
                                     "IB reset windows (default configs/reset-windows.yaml)."),
         "reset_windows": Field(ListOf(window_type()), None,
                                "Reset windows inline; replaces the file ([] = none)."),
+        "reset_regions": Field(ListOf(Choice(*REGIONS[:-1]), allow_string=True), [],
+                               "Only the windows of these IB server regions ([] = all)."),
         "sim_scenario": Field(FilePath(), None, "mode simulated: simulator scenario file."),
         "sim_control_port": Field(Int(min=0, max=65535), None,
                                   "mode simulated: simulator control port on 127.0.0.1."),

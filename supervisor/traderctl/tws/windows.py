@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 DEFAULT_FILE_NAME = "reset-windows.yaml"
+REGIONS = ("north-america", "europe", "asia", "all")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ResetWindow:
     start: time
     end: time
     days: frozenset[int] = frozenset(range(7))  # date.weekday() numbers
+    region: str = "all"  # IB server region it resets: north-america, europe, asia or all
 
     @property
     def zone(self) -> ZoneInfo:
@@ -111,7 +113,16 @@ def parse_window(raw: Mapping[str, Any], index: int = 0) -> ResetWindow:
     end = parse_time(raw.get("end"), f"window {name} end")
     if start == end:
         raise ValueError(f"window {name}: start and end are both {start:%H:%M}")
-    return ResetWindow(name, zone, start, end, days)
+    region = str(raw.get("region") or "all")
+    if region not in REGIONS:
+        raise ValueError(f"window {name}: region must be one of {', '.join(REGIONS)}")
+    return ResetWindow(name, zone, start, end, days, region)
+
+
+def for_regions(windows: Iterable[ResetWindow], regions: Iterable[str]) -> list[ResetWindow]:
+    """The windows that affect a session on servers in ``regions`` (empty: every window)."""
+    wanted = set(regions)
+    return [w for w in windows if not wanted or w.region in wanted or w.region == "all"]
 
 
 def parse_windows(raw: Iterable[Mapping[str, Any]]) -> list[ResetWindow]:
