@@ -167,7 +167,7 @@ class ServiceSpecType(Type):
 def _any_type_child(types: dict[str, ServiceType], key: str | int) -> Type | None:
     for t in types.values():
         if key in t.fields:
-            return t.fields[str(key)].type
+            return Section(dict(t.fields)).child(key)
     return None
 
 
