@@ -76,3 +76,18 @@ def run_traderctl(*args: str, env: dict[str, str] | None = None, cwd: Path | Non
     """The installed console script's code path, in a child process."""
     return subprocess.run([sys.executable, "-m", "traderctl", *args], capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=timeout, check=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A child process a test started and never waited for fails the run, with its argv
+    (instead of an anonymous 'subprocess is still running' at interpreter exit)."""
+    import gc
+
+    leaked = [p for p in gc.get_objects()
+              if isinstance(p, subprocess.Popen) and p.poll() is None]
+    for proc in leaked:
+        print(f"\nleaked child process {proc.pid}: {proc.args!r}", file=sys.stderr)
+        proc.kill()
+        proc.wait()
+    if leaked:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
