@@ -47,8 +47,8 @@ def register_commands(cli: click.Group) -> None:
 
     Called by the CLI once at start-up, before arguments are parsed, so the
     commands appear in ``--help``. Use ``cli.add_command(...)``, or
-    ``cli.add_lazy(name, "module:attribute")`` to import the command only when it
-    is run (what the built-ins do to keep start-up fast). A command that
+    ``cli.add_lazy(name, "module:attribute", short_help)`` to import the command
+    only when it is run (what the built-ins do to keep start-up fast). A command that
     needs configuration gets it from ``click.get_current_context().obj``
     (:class:`traderctl.cli.app.App`) through ``app.config``. Returns nothing.
     """

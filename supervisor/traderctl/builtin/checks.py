@@ -56,7 +56,7 @@ def register_config(register: Any) -> None:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    cli.add_lazy("check", "traderctl.commands.check:check")
+    cli.add_lazy("check", "traderctl.commands.check:check", "Run the health checks.")
 
 
 @hookimpl

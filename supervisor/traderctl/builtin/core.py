@@ -9,5 +9,7 @@ from traderctl import hookimpl
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    cli.add_lazy("config", "traderctl.commands.config:config_group")
-    cli.add_lazy("plugins", "traderctl.commands.plugins:plugins")
+    cli.add_lazy("config", "traderctl.commands.config:config_group",
+                 "Show or validate the layered configuration.")
+    cli.add_lazy("plugins", "traderctl.commands.plugins:plugins",
+                 "List plugins, their hooks and load errors.")

@@ -13,7 +13,8 @@ from traderctl import hookimpl
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    cli.add_lazy("ib-status", "traderctl.commands.ib_status:ib_status")
+    cli.add_lazy("ib-status", "traderctl.commands.ib_status:ib_status",
+                 "IB system status for your exchanges.")
 
 
 @hookimpl

@@ -9,4 +9,5 @@ from traderctl import hookimpl
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    cli.add_lazy("sim-tws", "traderctl.commands.sim_tws:sim_tws")
+    cli.add_lazy("sim-tws", "traderctl.commands.sim_tws:sim_tws",
+                 "Run a simulated TWS speaking the real API protocol.")

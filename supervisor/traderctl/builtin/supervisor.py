@@ -24,9 +24,17 @@ def register_probes(register: Any) -> None:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    commands = {"supervise": "supervise:supervise", "status": "status:status",
-                "start": "control:start", "stop": "control:stop", "restart": "control:restart",
-                "reload": "control:reload", "logs": "logs:logs", "events": "logs:events",
-                "graph": "graph:graph", "systemd-unit": "systemd:systemd_unit"}
-    for name, target in commands.items():
-        cli.add_lazy(name, f"traderctl.commands.{target}")
+    commands = {
+        "supervise": ("supervise:supervise", "Run the supervisor in the foreground."),
+        "status": ("status:status", "Show services and their states."),
+        "start": ("control:start", "Start services (clears `failed`)."),
+        "stop": ("control:stop", "Stop services (and keep them stopped)."),
+        "restart": ("control:restart", "Restart services (clears `failed`)."),
+        "reload": ("control:reload", "Apply config changes (same as SIGHUP)."),
+        "logs": ("logs:logs", "Print a service's output."),
+        "events": ("logs:events", "Print the supervisor's events."),
+        "graph": ("graph:graph", "Show the dependency graph with states."),
+        "systemd-unit": ("systemd:systemd_unit", "Print a systemd unit for this install."),
+    }
+    for name, (target, short_help) in commands.items():
+        cli.add_lazy(name, f"traderctl.commands.{target}", short_help)

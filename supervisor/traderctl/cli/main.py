@@ -28,11 +28,25 @@ class LazyGroup(click.Group):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lazy: dict[str, str] = {}
+        self.lazy: dict[str, tuple[str, str]] = {}
 
-    def add_lazy(self, name: str, target: str) -> None:
-        """``target`` is ``"module:attribute"`` of a click command."""
-        self.lazy[name] = target
+    def add_lazy(self, name: str, target: str, short_help: str = "") -> None:
+        """``target`` is ``"module:attribute"`` of a click command; ``short_help`` is what
+        ``--help`` lists, so that listing imports none of them."""
+        self.lazy[name] = (target, short_help)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands or not self.lazy[name][1]:
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width - 20)))
+            else:
+                rows.append((name, self.lazy[name][1]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
@@ -41,7 +55,7 @@ class LazyGroup(click.Group):
         if name not in self.commands and name in self.lazy:
             import importlib
 
-            module, _, attr = self.lazy[name].partition(":")
+            module, _, attr = self.lazy[name][0].partition(":")
             self.add_command(getattr(importlib.import_module(module), attr), name)
         return super().get_command(ctx, name)
 

@@ -7,6 +7,7 @@ and reports every problem at once instead of stopping at the first.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,12 @@ from typing import Any
 from traderctl.durations import parse_duration
 
 Path = tuple[str | int, ...]
+
+
+@functools.cache
+def regex(pattern: str) -> re.Pattern[str]:
+    """Compiled on first use: a schema declares dozens of patterns, a load uses few."""
+    return re.compile(pattern)
 
 
 class Invalid(ValueError):
@@ -65,15 +72,15 @@ class Str(Type):
     name = "string"
 
     def __init__(self, pattern: str | None = None, hint: str = "") -> None:
-        self.pattern = re.compile(pattern) if pattern else None
+        self.pattern = pattern
         self.hint = hint
 
     def convert(self, value: Any, path: Path, ctx: Context) -> str:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise Invalid(f"expected a string, got {describe(value)}")
         text = str(value)
-        if self.pattern and not self.pattern.fullmatch(text):
-            raise Invalid(f"expected {self.hint or self.pattern.pattern}, got {describe(value)}")
+        if self.pattern and not regex(self.pattern).fullmatch(text):
+            raise Invalid(f"expected {self.hint or self.pattern}, got {describe(value)}")
         return text
 
     def from_text(self, text: str) -> Any:
@@ -251,7 +258,7 @@ class MapOf(Type):
 
     def __init__(self, value: Type, key_pattern: str = r"[A-Za-z0-9_.-]+") -> None:
         self.value = value
-        self.key_pattern = re.compile(key_pattern)
+        self.key_pattern = key_pattern
         self.name = f"mapping of {value.name}"
 
     def convert(self, value: Any, path: Path, ctx: Context) -> dict[str, Any]:
@@ -261,7 +268,7 @@ class MapOf(Type):
             raise Invalid(f"expected a mapping, got {describe(value)}")
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if not isinstance(key, str) or not self.key_pattern.fullmatch(key):
+            if not isinstance(key, str) or not regex(self.key_pattern).fullmatch(key):
                 ctx.report((*path, str(key)), f"invalid name {describe(key)}")
                 continue
             out[key] = convert_child(self.value, item, (*path, key), ctx)

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from traderctl.tws.servicetype import REGIONS
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 DEFAULT_FILE_NAME = "reset-windows.yaml"
-REGIONS = ("north-america", "europe", "asia", "all")
 
 
 @dataclass(frozen=True)
