@@ -33,14 +33,20 @@ class EntryPoint:
         return obj
 
 
+KEEP = 8  # recent sys.path layouts remembered per interpreter (CLI, tests, daemon ...)
+
+
 def discover(group: str) -> list[EntryPoint]:
     key = _install_key()
     path = _cache_path(group)
-    cached = _read(path)
-    if cached is not None and cached.get("key") == key:
-        return [EntryPoint(**ep) for ep in cached["entry_points"]]
+    entries = (_read(path) or {}).get("entries", [])
+    for entry in entries:
+        if entry.get("key") == key:
+            return [EntryPoint(**ep) for ep in entry["entry_points"]]
     found = _scan(group)
-    _write(path, {"key": key, "entry_points": [asdict(ep) for ep in found]})
+    entries = [*entries[-(KEEP - 1):],
+               {"key": key, "entry_points": [asdict(ep) for ep in found]}]
+    _write(path, {"entries": entries})
     return found
 
 
@@ -72,8 +78,7 @@ def _cache_path(group: str) -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
     import zlib
 
-    # one file per interpreter and sys.path, so pytest and the CLI do not evict each other
-    tag = zlib.crc32("\0".join([sys.executable, group, *sys.path]).encode())
+    tag = zlib.crc32(f"{sys.executable}\0{group}".encode())
     return os.path.join(base, "traderctl", f"entry-points-{tag:08x}.json")
 
 
