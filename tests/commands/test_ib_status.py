@@ -18,14 +18,8 @@ pytestmark = pytest.mark.timeout(20)
 
 @pytest.fixture
 def server() -> Iterator[StatusServer]:
-    srv = StatusServer()
-    srv.thread.start()
-    try:
+    with StatusServer() as srv:
         yield srv
-    finally:
-        srv.httpd.shutdown()
-        srv.httpd.server_close()
-        srv.thread.join(timeout=5)
 
 
 def config(tmp_path: Path, url: str, exchanges: list[str], enabled: bool = True) -> str:

@@ -116,7 +116,12 @@ def daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     yield make
     for d in started:
         d.stop()
-    leftovers = [p for p in psutil.process_iter() if _owned_by(p, tmp_path)]
+    assert_nothing_left(tmp_path)
+
+
+def assert_nothing_left(root: Path) -> None:
+    """No process started by a supervisor under ``root`` may outlive its test."""
+    leftovers = [p for p in psutil.process_iter() if _owned_by(p, root)]
     for p in leftovers:
         p.kill()
     assert not leftovers, f"processes left behind: {leftovers}"

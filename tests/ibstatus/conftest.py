@@ -11,11 +11,5 @@ from .helpers import StatusServer
 
 @pytest.fixture
 def server() -> Iterator[StatusServer]:
-    srv = StatusServer()
-    srv.thread.start()
-    try:
+    with StatusServer() as srv:
         yield srv
-    finally:
-        srv.httpd.shutdown()
-        srv.httpd.server_close()
-        srv.thread.join(timeout=5)

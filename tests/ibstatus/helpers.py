@@ -72,6 +72,15 @@ class StatusServer:
         self.routes[path] = Route(status, data, delay)
         return self.url(path)
 
+    def __enter__(self) -> StatusServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
     def url(self, path: str) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}{path}"

@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
-from tests.daemon.conftest import Daemon, wait_until
+from tests.daemon.conftest import Daemon, assert_nothing_left, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_IBC = REPO / "ibc" / "fake"
@@ -120,17 +119,7 @@ class TwsRig:
     def close(self) -> None:
         for daemon in self.daemons:
             daemon.stop()
-        leftovers = [p for p in psutil.process_iter() if _owned_by(p, self.root)]
-        for proc in leftovers:
-            proc.kill()
-        assert not leftovers, f"processes left behind: {leftovers}"
-
-
-def _owned_by(proc: psutil.Process, root: Path) -> bool:
-    try:
-        return proc.environ().get("TRADERCTL_OWNER", "").startswith(str(root))
-    except (psutil.Error, OSError):
-        return False
+        assert_nothing_left(self.root)
 
 
 @pytest.fixture(scope="module")

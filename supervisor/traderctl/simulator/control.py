@@ -29,6 +29,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ._log import get_logger
+from .lineserver import LineServer
 
 if TYPE_CHECKING:
     from .server import SimTWS
@@ -57,35 +58,17 @@ def parse_command(line: str) -> tuple[str, dict[str, Any]]:
     return action, dict(zip(names, parts[1:], strict=False))
 
 
-class ControlServer:
+class ControlServer(LineServer):
     def __init__(self, sim: SimTWS, port: int) -> None:
+        super().__init__()
         self.sim = sim
         self.port = port
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._on_client, "127.0.0.1", self.port, reuse_address=True
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.port = await self.listen("127.0.0.1", self.port)
         log.info("sim_tws_control_listening", host="127.0.0.1", port=self.port)
 
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            await asyncio.wait_for(self._server.wait_closed(), 5)
-            self._server = None
-
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
         try:
             while line := (await reader.readline()).decode(errors="replace"):
                 if line.strip().lower() in ("quit", "exit"):

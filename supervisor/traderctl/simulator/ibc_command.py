@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._log import get_logger
 from .ibc_config import IbcIni
+from .lineserver import LineServer
 
 if TYPE_CHECKING:
     from .fake_ibc import FakeIbc
@@ -22,34 +23,21 @@ log = get_logger(__name__)
 _LOCAL = {"127.0.0.1", "::1", "localhost"}
 
 
-class CommandServer:
+class CommandServer(LineServer):
     def __init__(self, ibc: FakeIbc, ini: IbcIni) -> None:
+        super().__init__()
         self.ibc = ibc
         self.port = int(ini.number("CommandServerPort", 0))
         self.bind = ini.get("BindAddress") or "127.0.0.1"
         self.allowed = _LOCAL | {h.strip() for h in ini.get("ControlFrom").split(",") if h.strip()}
         self.prompt = ini.get("CommandPrompt")
         self.suppress_info = ini.flag("SuppressInfoMessages", default=True)
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         if self.port <= 0:
             return
-        self._server = await asyncio.start_server(
-            self._on_client, self.bind, self.port, reuse_address=True
-        )
+        await self.listen(self.bind, self.port)
         log.info("fake_ibc_command_server_listening", host=self.bind, port=self.port)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            await asyncio.wait_for(self._server.wait_closed(), 5)
-            self._server = None
 
     def _allowed(self, host: str) -> bool:
         if host in self.allowed:
@@ -60,10 +48,6 @@ class CommandServer:
             return False
 
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
         peer = writer.get_extra_info("peername") or ("?", 0)
         try:
             if not self._allowed(peer[0]):
