@@ -129,11 +129,13 @@ def test_invalid_config_starts_nothing(daemon, tmp_path: Path) -> None:
     assert not Path(d.socket).exists()
 
 
-def test_second_supervisor_on_the_same_socket_is_refused(daemon) -> None:
+def test_second_supervisor_on_the_same_data_dir_is_refused_and_kills_nothing(daemon) -> None:
     d = daemon(f"a:\n  command: {child('sleeper')}\n")
+    pid = d.wait_state("a", "running")["pid"]
     result = traderctl(d, "supervise")
     assert result.returncode == 1 and "another supervisor" in result.stderr
-    assert d.service("a")["state"] == "running"
+    assert "stale" not in result.stderr
+    assert d.service("a")["pid"] == pid and d.service("a")["state"] == "running"
 
 
 def test_sd_notify_ready_status_watchdog_and_stopping(daemon, tmp_path: Path) -> None:

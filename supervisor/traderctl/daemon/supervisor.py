@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from traderctl.config import Config, ConfigError
-from traderctl.daemon.control import ControlServer, Peer, RequestError
+from traderctl.daemon.control import AlreadyRunning, ControlServer, Peer, RequestError
 from traderctl.daemon.eventbus import EventBus, Subscription
 from traderctl.daemon.logfiles import LogFiles
 from traderctl.daemon.scheduler import ServiceScheduler
@@ -29,6 +29,26 @@ from traderctl.services.types import collect_service_types
 log = get_logger(__name__)
 
 QUIET_EVENTS = frozenset({"service_output"})  # go to the bus and files, not to stderr
+
+
+def hold_lock(path: str) -> Any:
+    """An exclusive flock held for the process's life; AlreadyRunning if another has it."""
+    import fcntl
+
+    fh = open(path, "a+")  # held, unclosed, until shutdown
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        owner = fh.read().strip() or "unknown"
+        fh.close()
+        where = os.path.dirname(path)
+        raise AlreadyRunning(f"another supervisor (pid {owner}) uses {where}") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    return fh
 
 
 class Supervisor:
@@ -59,6 +79,9 @@ class Supervisor:
 
     async def run(self) -> None:
         """Start everything, serve until SIGTERM/SIGINT (or ``shutdown``), stop in order."""
+        # one supervisor per data_dir, checked before anything is touched: a second
+        # `supervise` by mistake must not kill the first one's children as "stale"
+        self.lock = hold_lock(os.path.join(self.data_dir, "supervisor.lock"))
         stale = self.state.kill_stale(self.owner)
         if stale:
             self.emit(Event("stale_children_killed", {"pids": stale}))
@@ -95,6 +118,7 @@ class Supervisor:
         self._remove_signals()
         self.emit(Event("supervisor_stopped", {}))
         self.pm.notify("on_shutdown")
+        self.lock.close()
         self.logs.close()
 
     async def stop_services(self, names: list[str]) -> None:
