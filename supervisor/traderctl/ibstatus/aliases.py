@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-import structlog
+from traderctl.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 TABLE_RESOURCE = "exchanges.yaml"
 

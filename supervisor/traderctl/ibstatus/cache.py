@@ -19,11 +19,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import structlog
-
 from traderctl.ibstatus.model import FetchResult
+from traderctl.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CACHE_VERSION = 1
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from traderctl.ibstatus.aliases import load_alias_table
 from traderctl.ibstatus.fetch import (
     DEFAULT_RETRIES,
@@ -29,8 +27,9 @@ from traderctl.ibstatus.verdict import (
     resolve_user_exchanges,
     verdict_for_fetch_failure,
 )
+from traderctl.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 ENV_SWITCH = "TRADER_CHECK"
 _FALSE_WORDS = frozenset({"false", "0", "no", "off", "disabled"})

@@ -13,12 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from traderctl.ibstatus.cache import cache_path, is_fresh, locked, read_cached, write_cached
 from traderctl.ibstatus.model import FetchResult
+from traderctl.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_URL = "https://www.interactivebrokers.com/en/software/systemStatus.php"
 DEFAULT_TTL = 300.0

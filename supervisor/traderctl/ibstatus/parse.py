@@ -18,16 +18,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from traderctl.ibstatus.aliases import AliasTable, shipped_table
 from traderctl.ibstatus.colours import colour_from_style, normalise_colour, status_for_colour
 from traderctl.ibstatus.model import Notice, NoticeStatus, StatusPage
+from traderctl.logs import get_logger
 
 if TYPE_CHECKING:
     from bs4 import Tag
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PAGE_TIMEZONE = "America/New_York"
 TABLE_TITLES = ("System Availability", "Exchange Availability")

@@ -32,8 +32,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-import structlog
-
 from traderctl.ibstatus.aliases import AliasTable, load_alias_table
 from traderctl.ibstatus.model import (
     IMPACT_ORDER,
@@ -46,8 +44,9 @@ from traderctl.ibstatus.model import (
     Verdict,
     VerdictKind,
 )
+from traderctl.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _VERDICT_FOR: Mapping[Impact, VerdictKind] = {
     Impact.PROBLEM: VerdictKind.PROBLEM,
