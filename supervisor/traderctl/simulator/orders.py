@@ -307,22 +307,7 @@ def open_order(
         listing_fields["localSymbol"],
         listing_fields["tradingClass"],
     ]
-    f += [
-        g(n, "")
-        for n in (
-            "action",
-            "totalQuantity",
-            "orderType",
-            "lmtPrice",
-            "auxPrice",
-            "tif",
-            "ocaGroup",
-            "account",
-            "openClose",
-            "origin",
-            "orderRef",
-        )
-    ]
+    f += [g(n, "") for n in _HEAD[:11]]  # action .. orderRef, as placeOrder sent them
     f += [
         rec.client_id,
         rec.perm_id,
