@@ -66,9 +66,11 @@ async def probe_tws(host: str, port: int, client_id: int, answer_within: float) 
     """Connect read-only, ask currentTime, disconnect. Never raises; takes about
     ``answer_within`` seconds at most (ib_async's own timeouts, plus a safety net)."""
     from ib_async import IB
-    from ib_async.ib import StartupFetch
+
+    from traderctl.tws import session
 
     ib = IB()
+    session.quiet(ib)  # a refused or silent TWS is our verdict, not a line on stderr
     started = time.monotonic()
 
     def result(ok: bool, error: str | None = None, **fields: Any) -> TwsProbe:
@@ -81,8 +83,7 @@ async def probe_tws(host: str, port: int, client_id: int, answer_within: float) 
         # ib_async's own timeout ends a hung handshake (and says so in its log); the outer
         # one is a safety net for whatever it does not cover.
         async with asyncio.timeout(timeout + 0.5):
-            await ib.connectAsync(host, port, clientId=client_id, readonly=True,
-                                  timeout=timeout, fetchFields=StartupFetch(0))
+            await session.connect(ib, host, port, client_id, timeout)
             version = ib.client.serverVersion()
             sent_at = datetime.now(UTC)
             server_time = await asyncio.wait_for(ib.reqCurrentTimeAsync(),
@@ -95,7 +96,7 @@ async def probe_tws(host: str, port: int, client_id: int, answer_within: float) 
     except Exception as exc:  # OSError, ConnectionError (e.g. client id in use), protocol errors
         return result(False, f"{type(exc).__name__}: {exc or 'connection failed'}")
     finally:
-        ib.disconnect()
+        session.close(ib)
     if server_time.tzinfo is None:  # ib_async gives aware UTC; be strict about it anyway
         server_time = server_time.replace(tzinfo=UTC)
     return result(True, server_version=version, server_time=server_time.astimezone(UTC),
