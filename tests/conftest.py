@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from traderctl.cli.app import App
 from traderctl.cli.main import build_cli
-from traderctl.plugins import PluginManager, build_plugin_manager
+from traderctl.plugin.manager import PluginManager, build_plugin_manager
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import write
 from traderctl.config import ConfigSection, Field, Section, Str
-from traderctl.plugins import module_plugin
+from traderctl.plugin.manager import module_plugin
 
 
 def test_origin_reports_each_of_the_four_layers(cli, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import write
 from tests.ibstatus.helpers import StatusServer, fixture_html
-from traderctl.plugins import module_plugin
+from traderctl.plugin.manager import module_plugin
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -14,7 +14,7 @@ from tests.conftest import write
 from traderctl.config import Config
 from traderctl.config.sections import load_with_plugins
 from traderctl.ibstatus.gate import platform_hold_reason
-from traderctl.plugins import build_plugin_manager
+from traderctl.plugin.manager import build_plugin_manager
 
 from .helpers import fixture_html
 

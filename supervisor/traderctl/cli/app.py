@@ -12,7 +12,7 @@ import click
 
 if TYPE_CHECKING:
     from traderctl.config import Config, ConfigError, Override
-    from traderctl.plugins import PluginManager
+    from traderctl.plugin.manager import PluginManager
 
 
 class App:

@@ -16,7 +16,7 @@ import click
 from traderctl import __version__
 from traderctl.cli.app import App
 from traderctl.logs import LEVELS, configure_logging
-from traderctl.plugins import PluginLoadError, PluginManager, build_plugin_manager
+from traderctl.plugin.manager import PluginLoadError, PluginManager, build_plugin_manager
 
 
 class LazyGroup(click.Group):

@@ -19,7 +19,7 @@ from traderctl.config.schema import (
     Section,
     Str,
 )
-from traderctl.plugins import PluginManager
+from traderctl.plugin.manager import PluginManager
 
 if TYPE_CHECKING:
     from traderctl.services.types import ServiceType

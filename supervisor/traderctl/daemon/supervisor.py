@@ -18,7 +18,7 @@ from traderctl.daemon.sdnotify import sd_notify, watchdog_interval
 from traderctl.daemon.statefile import StateFile
 from traderctl.events import Event
 from traderctl.logs import add_secrets, get_logger
-from traderctl.plugins import PluginManager
+from traderctl.plugin.manager import PluginManager
 from traderctl.services.driver import Driver
 from traderctl.services.probes import collect_probe_types
 from traderctl.services.process import Child, become_subreaper, reap_orphans

@@ -31,6 +31,7 @@ from traderctl.config.schema import (
     TimeZone,
 )
 from traderctl.services.types import ServiceType
+from traderctl.tws.windows import REGIONS
 
 MODES = ("live", "paper", "simulated")
 TWS_PORTS = {"live": 7496, "paper": 7497}
@@ -67,8 +68,6 @@ def ibc_ampm(hhmm: str) -> str:
     return f"{(hour % 12) or 12:02d}:{minute:02d} {'PM' if hour >= 12 else 'AM'}"
 
 
-# IB server regions whose reset windows apply (windows.py reads them too)
-REGIONS = ("north-america", "europe", "asia", "all")
 
 def window_type() -> Section:
     return Section({

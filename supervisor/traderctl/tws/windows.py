@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from traderctl.tws.servicetype import REGIONS
-
+#: IB server regions whose reset windows apply ("all": every region).
+REGIONS = ("north-america", "europe", "asia", "all")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 DEFAULT_FILE_NAME = "reset-windows.yaml"

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from tests.conftest import write
-from traderctl import hookspecs
 from traderctl.checks import Check, CheckResult
 from traderctl.config import ConfigSection, Field, Int, Section
 from traderctl.events import Event
-from traderctl.plugins import module_plugin
+from traderctl.plugin import spec as hookspecs
+from traderctl.plugin.manager import module_plugin
 from traderctl.services.probes import ProbeResult, ProbeType
 from traderctl.services.types import ServiceType
 

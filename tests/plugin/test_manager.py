@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, fake_distribution, run_traderctl
-from traderctl.plugins import PluginLoadError, build_plugin_manager, module_plugin
+from traderctl.plugin.manager import PluginLoadError, build_plugin_manager, module_plugin
 
 BROKEN_AT_IMPORT = "raise RuntimeError('boom at import')\n"
 TYPO_HOOK = """

@@ -12,7 +12,7 @@ import pytest
 
 from tests.daemon.conftest import child, wait_until
 from traderctl.events import Event
-from traderctl.notify import Target
+from traderctl.notify.notifier import Target
 
 
 @pytest.fixture

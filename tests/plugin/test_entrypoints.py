@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import fake_distribution
-from traderctl import entrypoints
+from traderctl.plugin import entrypoints
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_a_cache_hit_does_not_read_distribution_metadata(cache_home) -> None:
     import os
     import subprocess
 
-    code = "from traderctl.entrypoints import discover; discover('traderctl')"
+    code = "from traderctl.plugin.entrypoints import discover; discover('traderctl')"
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
 
     def imports() -> str:

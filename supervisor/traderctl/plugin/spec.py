@@ -11,7 +11,7 @@ Implement hooks with the marker from the package::
 Rules that hold for every hook:
 
 * Plugins are registered built-ins first, then the entry points of group
-  ``traderctl``, one at a time (:mod:`traderctl.plugins`).
+  ``traderctl``, one at a time (:mod:`traderctl.plugin.manager`).
 * Registration hooks (``register_*``) are called once per process, one plugin
   at a time. If a plugin's implementation raises, the error is logged
   (``plugin_load_failed``), shown by ``traderctl plugins`` and that plugin is

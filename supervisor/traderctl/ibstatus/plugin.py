@@ -1,7 +1,7 @@
 """Built-in plugin: ``traderctl ib-status`` and the ``ib_status`` check.
 
 The ``checks.ib_status`` config section is declared with the other check settings in
-:mod:`traderctl.builtin.checks`.
+:mod:`traderctl.checks.plugin`.
 """
 
 from __future__ import annotations

@@ -17,21 +17,24 @@ from typing import Any
 
 import pluggy
 
-from traderctl import PROJECT, hookspecs
+from traderctl import PROJECT
 from traderctl.logs import get_logger
+from traderctl.plugin import spec as hookspecs
 
 log = get_logger(__name__)
 
 ENTRY_POINT_GROUP = "traderctl"
-BUILTIN_PLUGINS = (
-    "traderctl.builtin.core",
-    "traderctl.builtin.checks",
-    "traderctl.builtin.supervisor",
-    "traderctl.builtin.notify",
-    "traderctl.builtin.simulator",
-    "traderctl.builtin.ibstatus",
-    "traderctl.builtin.tws",
-)
+#: Built-in plugins by name (what ``traderctl plugins`` shows), registered in this order. A
+#: feature with a package of its own keeps its plugin there (``checks/plugin.py``).
+BUILTIN_PLUGINS: dict[str, str] = {
+    "core": "traderctl.builtin.core",
+    "checks": "traderctl.checks.plugin",
+    "supervisor": "traderctl.builtin.supervisor",
+    "notify": "traderctl.notify.plugin",
+    "simulator": "traderctl.builtin.simulator",
+    "ibstatus": "traderctl.ibstatus.plugin",
+    "tws": "traderctl.builtin.tws",
+}
 
 
 class PluginLoadError(RuntimeError):
@@ -115,7 +118,7 @@ class PluginManager(pluggy.PluginManager):
 
 def build_plugin_manager(
     env: Mapping[str, str] | None = None,
-    builtins: tuple[str, ...] = BUILTIN_PLUGINS,
+    builtins: Mapping[str, str] = BUILTIN_PLUGINS,
     entry_points: bool = True,
     extra: tuple[Any, ...] = (),
 ) -> PluginManager:
@@ -123,8 +126,7 @@ def build_plugin_manager(
     env = os.environ if env is None else env
     pm = PluginManager(strict=env.get("TRADERCTL_STRICT_PLUGINS", "") in ("1", "true", "yes"))
     disabled = {n.strip() for n in env.get("TRADERCTL_DISABLE_PLUGINS", "").split(",") if n}
-    for module_name in builtins:
-        name = module_name.rsplit(".", 1)[-1]
+    for name, module_name in builtins.items():
         record = PluginRecord(name, _own_version(), PROJECT, builtin=True)
         if name in disabled:
             record.disabled = True
@@ -140,7 +142,7 @@ def build_plugin_manager(
 
 
 def _load_entry_points(pm: PluginManager, disabled: set[str]) -> None:
-    from traderctl.entrypoints import discover
+    from traderctl.plugin.entrypoints import discover
 
     seen: set[str] = set()
     for ep in discover(ENTRY_POINT_GROUP):

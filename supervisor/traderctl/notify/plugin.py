@@ -47,7 +47,7 @@ def on_config(config: Any) -> None:
     if not targets and _notifier is None:
         return
     if _notifier is None:
-        from traderctl.notify import Notifier
+        from traderctl.notify.notifier import Notifier
 
         _notifier = Notifier()
     _notifier.configure(targets)

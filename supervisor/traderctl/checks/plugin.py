@@ -61,8 +61,8 @@ def register_commands(cli: Any) -> None:
 
 @hookimpl
 def register_checks(register: Any) -> None:
-    from traderctl.corechecks import core_checks
-    from traderctl.stackchecks import stack_checks
+    from traderctl.checks.core import core_checks
+    from traderctl.checks.stack import stack_checks
 
     for check in [*core_checks(), *stack_checks()]:
         register(check)

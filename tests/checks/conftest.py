@@ -1,4 +1,4 @@
-"""Fixtures for the stack checks: a simulated TWS and a real supervisor.
+"""Fixtures for the checks: a simulated TWS and a real supervisor.
 
 The simulator fixture is imported from ``traderctl.pytest_plugin`` (``pytest_plugins`` may only
 be set in the top-level conftest); the supervisor fixture is the daemon tests' own.

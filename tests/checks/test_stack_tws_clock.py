@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write
+from traderctl.checks.stack import measure_offset
 from traderctl.config import Field, Port
-from traderctl.plugins import module_plugin
-from traderctl.stackchecks import measure_offset
+from traderctl.plugin.manager import module_plugin
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -1,0 +1,1 @@
+"""Notifications: the built-in plugin (:mod:`.plugin`) feeding the notifier (:mod:`.notifier`)."""
