@@ -32,7 +32,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "supervisor": "traderctl.builtin.supervisor",
     "notify": "traderctl.notify.plugin",
     "simulator": "traderctl.builtin.simulator",
-    "ibstatus": "traderctl.ibstatus.plugin",
+    "ibstatus": "traderctl.builtin.ibstatus",
     "tws": "traderctl.builtin.tws",
 }
 
