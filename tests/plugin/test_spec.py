@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tests.conftest import write
+from traderctl.builtin.ibstatus import IbStatusSpec
 from traderctl.checks import Check, CheckResult
 from traderctl.config import ConfigSection, Field, Int, Section
 from traderctl.events import Event
@@ -20,9 +21,15 @@ HOOKS = {name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "t
 
 
 def test_the_contract_lists_the_hooks_we_test() -> None:
-    assert HOOKS == {"register_commands", "register_config", "register_checks",
+    assert HOOKS == {"add_hookspecs", "register_commands", "register_config", "register_checks",
                      "register_service_types", "register_probes", "on_event",
-                     "ib_status_exchanges", "on_config", "on_shutdown"}
+                     "on_config", "on_shutdown"}
+
+
+def test_every_hook_documents_its_caller_and_result() -> None:
+    for name in HOOKS:
+        doc = getattr(hookspecs, name).__doc__
+        assert "Called" in doc and "Return" in doc, name
 
 
 def test_register_commands(cli) -> None:
@@ -85,8 +92,17 @@ def test_register_service_types_and_probes(cli, tmp_path: Path) -> None:
 # on_config and on_shutdown need a running supervisor: tests/daemon/test_lifecycle_hooks.py
 
 
-def test_ib_status_exchanges(make_pm) -> None:
+def test_ib_status_exchanges_is_added_by_the_ibstatus_builtin(make_pm) -> None:
     plugin = module_plugin("p", ib_status_exchanges=lambda config: ["NYSE", "IBIS"])
     pm = make_pm(plugin)
     assert pm.hook.ib_status_exchanges(config=None) == [["NYSE", "IBIS"]]
+    assert "ib_status_exchanges" not in HOOKS
+    assert pm.hook.ib_status_exchanges.spec.namespace is IbStatusSpec
+
+
+def test_without_the_ibstatus_builtin_its_hook_is_unknown(make_pm) -> None:
+    plugin = module_plugin("p", ib_status_exchanges=lambda config: ["NYSE"])
+    pm = make_pm(plugin, env={"TRADERCTL_DISABLE_PLUGINS": "ibstatus"})
+    assert "ib_status_exchanges" in pm.records["p"].error
+    assert list(pm.outcomes("ib_status_exchanges", config=None)) == []
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from traderctl import hookimpl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from traderctl.checks import Check
+    from traderctl.cli.main import LazyGroup
+    from traderctl.config.schema import ConfigSection
+
 
 IB_STATUS_URL = "https://www.interactivebrokers.com/en/software/systemStatus.php"
 
 
 @hookimpl
-def register_config(register: Any) -> None:
+def register_config(register: Callable[[ConfigSection], None]) -> None:
     from traderctl.config.schema import (
         Bool,
         ConfigSection,
@@ -55,12 +63,12 @@ def register_config(register: Any) -> None:
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
+def register_commands(cli: LazyGroup) -> None:
     cli.add_lazy("check", "traderctl.commands.check:check", "Run the health checks.")
 
 
 @hookimpl
-def register_checks(register: Any) -> None:
+def register_checks(register: Callable[[Check], None]) -> None:
     from traderctl.checks.core import core_checks
     from traderctl.checks.stack import stack_checks
 

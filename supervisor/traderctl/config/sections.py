@@ -79,25 +79,12 @@ def load_supervisor_section(path: str | None, env: Mapping[str, str],
 
 def build_schema(pm: PluginManager) -> Section:
     """The root section: core sections, services, then every plugin's sections."""
+    from traderctl.plugin.sections import plugin_sections
     from traderctl.services.spec import services_section
 
-    sections: dict[str, Section | Field] = {}
-    owners: dict[str, str] = {}
-
-    def add(item: ConfigSection, owner: str) -> None:
-        if item.name in sections:
-            owner_ = owners[item.name]
-            raise ValueError(f"config section {item.name!r} is already owned by {owner_}")
+    sections: dict[str, Section | Field] = {s.name: s.section for s in core_sections()}
+    for item in plugin_sections(pm, taken=[*sections, "services"]):
         sections[item.name] = item.section
-        owners[item.name] = owner
-
-    for item in core_sections():
-        add(item, "core")
-    for name, func in list(pm.hook_impls("register_config")):
-        try:
-            func(register=lambda item, name=name: add(item, name))
-        except Exception as exc:
-            pm.fail(name, "register_config", exc)
     services = Field(services_section(pm), {}, "Services to supervise, by name.")
     return Section({**sections, "services": services}, doc="traderctl configuration")
 

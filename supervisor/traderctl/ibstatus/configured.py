@@ -57,21 +57,28 @@ def user_exchanges(config: Any, pm: Any = None) -> UserExchanges:
     _merge(names, config.get("checks.ib_status.exchanges") or [])
     failed: dict[str, str] = {}
     if pm is not None:
-        for plugin, func in list(pm.hook_impls(HOOK)):
+        for outcome in pm.outcomes(HOOK, config=config):
             try:
-                extra = func(config=config)
-                if extra is None:
-                    continue
-                if isinstance(extra, str):
-                    extra = [extra]
-                if not isinstance(extra, Iterable) or not all(isinstance(x, str) for x in extra):
-                    raise TypeError(f"expected a list of exchange names, got {extra!r:.60}")
+                extra = _exchange_names(outcome.value, outcome.error)
             except Exception as exc:
-                failed[plugin] = f"{type(exc).__name__}: {exc}"
-                log.error("plugin_hook_failed", plugin=plugin, hook=HOOK, error=str(exc))
+                failed[outcome.plugin] = f"{type(exc).__name__}: {exc}"
+                log.error("plugin_hook_failed", plugin=outcome.plugin, hook=HOOK, error=str(exc))
                 continue
             _merge(names, extra)
     return UserExchanges(tuple(names), failed)
+
+
+def _exchange_names(value: object, error: Exception | None) -> Iterable[str]:
+    """One plugin's answer as names; raises its exception, or TypeError for a wrong shape."""
+    if error is not None:
+        raise error
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Iterable) or not all(isinstance(x, str) for x in value):
+        raise TypeError(f"expected a list of exchange names, got {value!r:.60}")
+    return value
 
 
 def configured_verdict(config: Any, pm: Any = None, env: Mapping[str, str] | None = None,

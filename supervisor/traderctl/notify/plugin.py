@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from traderctl import hookimpl
 
-_notifier: Any = None
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from traderctl.config.loader import Config
+    from traderctl.config.schema import ConfigSection
+    from traderctl.events import Event
+    from traderctl.notify.notifier import Notifier
+
+_notifier: Notifier | None = None
 
 
 @hookimpl
-def register_config(register: Any) -> None:
+def register_config(register: Callable[[ConfigSection], None]) -> None:
     from traderctl.config.schema import (
         ConfigSection,
         Duration,
@@ -41,7 +49,7 @@ def register_config(register: Any) -> None:
 
 
 @hookimpl
-def on_config(config: Any) -> None:
+def on_config(config: Config) -> None:
     global _notifier
     targets = config.get("notify.targets") or []
     if not targets and _notifier is None:
@@ -54,7 +62,7 @@ def on_config(config: Any) -> None:
 
 
 @hookimpl
-def on_event(event: Any) -> None:
+def on_event(event: Event) -> None:
     if _notifier is not None:
         _notifier.on_event(event)
 

@@ -37,6 +37,15 @@ BUILTIN_PLUGINS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One implementation's answer to a hook call: its value, or the exception it raised."""
+
+    plugin: str
+    value: Any = None
+    error: Exception | None = None
+
+
 class PluginLoadError(RuntimeError):
     """Raised instead of skipping a broken plugin when strict mode is on."""
 
@@ -52,17 +61,46 @@ class PluginRecord:
 
 
 class PluginManager(pluggy.PluginManager):
-    """pluggy's manager plus what ``traderctl plugins`` reports."""
+    """pluggy's manager plus what ``traderctl plugins`` reports, and hook calls that isolate
+    a broken plugin.
+
+    :meth:`call_each` and :meth:`notify` are one loop over pluggy's own ordered
+    implementations (``tryfirst`` first, ``trylast`` last, otherwise last registered first),
+    passing each only the arguments it names, as ``pm.hook.<name>(...)`` would; unlike it,
+    one plugin's exception does not stop the others. Hook wrappers cannot be honoured by
+    such a loop, so a plugin declaring one is refused at registration.
+    """
 
     def __init__(self, strict: bool = False) -> None:
         super().__init__(PROJECT)
         self.add_hookspecs(hookspecs)
         self.strict = strict
         self.records: dict[str, PluginRecord] = {}
+        self._registered: dict[str, list[tuple[str, Any]]] = {}
+        # Historic: every plugin registered later gets it too, as it is registered.
+        self.hook.add_hookspecs.call_historic(kwargs={"pm": self})
 
     @property
     def load_errors(self) -> list[PluginRecord]:
         return [r for r in self.records.values() if r.error]
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        plugin_name = super().register(plugin, name)
+        self._registered.clear()
+        wrappers = [impl for caller in self.get_hookcallers(plugin) or []
+                    for impl in caller.get_hookimpls()
+                    if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper)]
+        if wrappers:
+            super().unregister(plugin)
+            names = ", ".join(sorted({w.function.__name__ for w in wrappers}))
+            raise pluggy.PluginValidationError(
+                plugin, f"hook wrappers are not supported ({names}): traderctl calls each "
+                "implementation on its own so that one broken plugin cannot stop the others")
+        return plugin_name
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        self._registered.clear()
+        return super().unregister(plugin, name)
 
     def fail(self, name: str, stage: str, exc: BaseException) -> None:
         """Record and log a broken plugin, unregister it, or raise in strict mode."""
@@ -80,34 +118,78 @@ class PluginManager(pluggy.PluginManager):
         self.records[record.name] = record
         try:
             self.register(plugin, name=record.name)
-            self.check_pending()
         except Exception as exc:  # pluggy raises PluginValidationError; be broad
             self.fail(record.name, "register", exc)
 
-    def hook_impls(self, hook_name: str) -> Iterator[tuple[str, Callable[..., Any]]]:
-        for impl in getattr(self.hook, hook_name).get_hookimpls():
-            yield impl.plugin_name, impl.function
-
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a registration hook one plugin at a time, isolating failures."""
-        results = []
-        for name, func in list(self.hook_impls(hook_name)):
-            try:
-                result = func(**kwargs)
-            except Exception as exc:
-                self.fail(name, hook_name, exc)
+    def fail_unknown_hooks(self) -> None:
+        """Fail each plugin implementing a hook that no plugin declared (a typo, or a hook of
+        a plugin that is not installed). Run once all are registered, so that a plugin may
+        implement hooks of a plugin loaded after it."""
+        for caller in list(self.hook.__dict__.values()):
+            if not isinstance(caller, pluggy.HookCaller) or caller.spec is not None:
                 continue
-            if result is not None:
-                results.append(result)
+            for impl in caller.get_hookimpls():
+                if not impl.optionalhook and self.get_plugin(impl.plugin_name) is not None:
+                    self.fail(impl.plugin_name, "register", pluggy.PluginValidationError(
+                        impl.plugin, f"unknown hook {caller.name!r} in plugin "
+                        f"{impl.plugin_name!r}"))
+
+    def outcomes(self, hook_name: str, /, **kwargs: Any) -> Iterator[Outcome]:
+        """Call every implementation of a hook in pluggy's order; yield each one's result or
+        exception. A hook whose spec says ``firstresult`` stops at the first non-None result;
+        a hook nobody declared (its plugin is disabled) has no implementations.
+        """
+        caller: pluggy.HookCaller | None = getattr(self.hook, hook_name, None)
+        if caller is None:  # a hook whose plugin is disabled or failed: nobody implements it
+            return
+        spec = caller.spec
+        missing = [a for a in (spec.argnames if spec else ()) if a not in kwargs]
+        if missing:
+            raise pluggy.HookCallError(f"hook {hook_name!r} called without {missing}")
+        first = bool(spec and spec.opts.get("firstresult"))
+        for impl in reversed(caller.get_hookimpls()):
+            try:
+                value = impl.function(*(kwargs[a] for a in impl.argnames))
+            except Exception as exc:
+                yield Outcome(impl.plugin_name, error=exc)
+                continue
+            yield Outcome(impl.plugin_name, value)
+            if first and value is not None:
+                return
+
+    def call_each(self, hook_name: str, /, **kwargs: Any) -> list[Any]:
+        """Call a registration hook; a plugin that raises is a load failure (:meth:`fail`).
+        Returns the non-None results, like ``pm.hook.<name>(...)``."""
+        results = []
+        for outcome in self.outcomes(hook_name, **kwargs):
+            if outcome.error is not None:
+                self.fail(outcome.plugin, hook_name, outcome.error)
+            elif outcome.value is not None:
+                results.append(outcome.value)
         return results
 
-    def notify(self, hook_name: str, **kwargs: Any) -> None:
+    def notify(self, hook_name: str, /, **kwargs: Any) -> None:
         """Call an observer hook (``on_event``); failures are logged, never raised."""
-        for name, func in list(self.hook_impls(hook_name)):
-            try:
-                func(**kwargs)
-            except Exception as exc:
-                log.error("plugin_hook_failed", plugin=name, hook=hook_name, error=str(exc))
+        for outcome in self.outcomes(hook_name, **kwargs):
+            if outcome.error is not None:
+                log.error("plugin_hook_failed", plugin=outcome.plugin, hook=hook_name,
+                          error=str(outcome.error))
+
+    def registered(self, hook_name: str) -> list[tuple[str, Any]]:
+        """What plugins pass to ``register`` in a ``register_*`` hook, as (plugin, item),
+        in call order. Collected once per manager and cached until a plugin is
+        registered or unregistered (a failing one is: see :meth:`fail`)."""
+        if hook_name not in self._registered:
+            found: list[tuple[str, Any]] = []
+            collecting: list[Any] = []
+            for outcome in self.outcomes(hook_name, register=collecting.append):
+                items, collecting[:] = list(collecting), []
+                if outcome.error is not None:
+                    self.fail(outcome.plugin, hook_name, outcome.error)
+                    return self.registered(hook_name)  # the cache was cleared: start over
+                found.extend((outcome.plugin, item) for item in items)
+            self._registered[hook_name] = found
+        return self._registered[hook_name]
 
     def hooks_of(self, name: str) -> list[str]:
         plugin = self.get_plugin(name)
@@ -138,6 +220,7 @@ def build_plugin_manager(
         pm.register_checked(plugin, PluginRecord(name))
     if entry_points:
         _load_entry_points(pm, disabled)
+    pm.fail_unknown_hooks()
     return pm
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from traderctl.config.schema import Type
 
 if TYPE_CHECKING:
+    from traderctl.plugin.manager import PluginManager
     from traderctl.services.runner import ServiceRunner
 
 ProbeFunc = Callable[[], Awaitable["ProbeResult"]]
@@ -31,7 +32,9 @@ class ProbeType:
     doc: str = ""
 
 
-def collect_probe_types(pm: Any) -> dict[str, ProbeType]:
+def collect_probe_types(pm: PluginManager) -> dict[str, ProbeType]:
+    """Every plugin's ProbeTypes by name (the first registration of a name wins)."""
     found: dict[str, ProbeType] = {}
-    pm.call_each("register_probes", register=lambda p: found.setdefault(p.name, p))
+    for _plugin, item in pm.registered("register_probes"):
+        found.setdefault(item.name, item)
     return found

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from traderctl.config.schema import Field
 
 if TYPE_CHECKING:
+    from traderctl.plugin.manager import PluginManager
     from traderctl.services.runner import ServiceRunner
 
 
@@ -32,7 +33,9 @@ class ServiceType:
     api_port: Callable[[dict[str, Any]], int | None] | None = None
 
 
-def collect_service_types(pm: Any) -> dict[str, ServiceType]:
+def collect_service_types(pm: PluginManager) -> dict[str, ServiceType]:
+    """Every plugin's ServiceTypes by name (the first registration of a name wins)."""
     found: dict[str, ServiceType] = {}
-    pm.call_each("register_service_types", register=lambda t: found.setdefault(t.name, t))
+    for _plugin, item in pm.registered("register_service_types"):
+        found.setdefault(item.name, item)
     return found
