@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.daemon.conftest import child, wait_until
 
@@ -160,9 +161,8 @@ def test_malformed_control_messages_get_errors(daemon) -> None:
     assert d.service("a")["state"] == "running"
 
 
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to connect as another user")
 def test_peer_uid_is_checked(daemon) -> None:
-    if os.getuid() != 0:
-        return  # needs root to impersonate another user
     shared = tempfile.mkdtemp(prefix="traderctl-uid-test-")
     os.chmod(shared, 0o755)
     d = daemon(f"a:\n  command: {child('sleeper')}\n", socket=f"{shared}/run/ctl.sock")
