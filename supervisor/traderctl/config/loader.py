@@ -172,11 +172,12 @@ def _apply_override(schema: Section, raw: dict[str, Any], origins: dict[Path, st
         problems.append(Problem(item.origin, item.key or "<empty>", "unknown key"))
         return
     node = raw
-    for part in path[:-1]:
+    *parents, leaf = item.key.split(".")
+    for part in parents:
         if not isinstance(node.get(part), dict):
             node[part] = {}
         node = node[part]
-    node[path[-1]] = type_.from_text(item.text)
+    node[leaf] = type_.from_text(item.text)
     origins[path] = item.origin
 
 

@@ -64,7 +64,7 @@ class ControlClient:
             for reply in replies:
                 if not reply.get("ok"):
                     raise ControlError(reply.get("error", "unknown error"))
-                yield reply["event"] if "event" in reply else reply.get("result")
+                yield reply["event"] if "event" in reply else reply.get("result", {})
         finally:
             sock.close()
 

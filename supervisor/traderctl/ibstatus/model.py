@@ -10,7 +10,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from traderctl.checks import Status
 
 
 class NoticeStatus(enum.StrEnum):
@@ -50,7 +53,7 @@ class VerdictKind(enum.StrEnum):
 
 
 #: Suggested mapping onto ``traderctl.checks.Status``: only a relevant outage fails.
-CHECK_STATUS: Mapping[VerdictKind, str] = {
+CHECK_STATUS: Mapping[VerdictKind, Status] = {
     VerdictKind.OK: "ok",
     VerdictKind.DEGRADED: "warn",
     VerdictKind.MAINTENANCE: "warn",
@@ -180,7 +183,7 @@ class Verdict:
     fetch: FetchResult | None = None
 
     @property
-    def check_status(self) -> str:
+    def check_status(self) -> Status:
         """The ``traderctl.checks`` status this verdict maps to (see :data:`CHECK_STATUS`)."""
         return CHECK_STATUS[self.verdict]
 

@@ -121,9 +121,8 @@ def _table_notices(outline: Tag, table: AliasTable, tz: ZoneInfo) -> list[Notice
 def _section_before(outline: Tag) -> str:
     """The title a table without its own title row sits under (a heading before it)."""
     previous = outline.find_previous(string=_TITLE_RE)
-    if previous is not None:
-        return _canonical_title(_TITLE_RE.search(str(previous)).group(0))
-    return TABLE_TITLES[0]
+    match = _TITLE_RE.search(str(previous)) if previous is not None else None
+    return _canonical_title(match.group(0)) if match else TABLE_TITLES[0]
 
 
 def _canonical_title(found: str) -> str:
@@ -169,7 +168,8 @@ def _row_notice(cells: list[Tag], section: str, table: AliasTable, tz: ZoneInfo)
 
 def _raw_colour(cell: Tag) -> str | None:
     """The status cell's colour as written: ``style`` background wins over ``bgcolor``."""
-    from_style = colour_from_style(cell.get("style"))
+    style = cell.get("style")
+    from_style = colour_from_style(style if isinstance(style, str) else None)
     if from_style:
         return from_style
     bgcolor = cell.get("bgcolor")

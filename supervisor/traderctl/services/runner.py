@@ -189,7 +189,9 @@ class ServiceRunner:
 
     async def _while_running(self, child: Child) -> str:
         settings = self.driver.liveness()
-        work = [self._watch_liveness(settings)] if settings is not None else []
+        work: list[Awaitable[str]] = []
+        if settings is not None:
+            work.append(self._watch_liveness(settings))
         extra = self.driver.running_task()
         if extra is not None:
             work.append(extra)
