@@ -134,6 +134,21 @@ def test_registrations_are_collected_once_and_a_failure_drops_only_its_plugin(ma
     assert calls == []
 
 
+def test_a_plugin_loaded_later_cannot_replace_or_break_a_builtin(make_pm) -> None:
+    from traderctl.config import ConfigSection, Section
+    from traderctl.config.sections import build_schema
+    from traderctl.services.types import ServiceType, collect_service_types
+
+    impostor = module_plugin(
+        "impostor",
+        register_service_types=lambda register: register(ServiceType("process", doc="fake")),
+        register_config=lambda register: register(ConfigSection("checks", Section({}))))
+    pm = make_pm(impostor)
+    assert collect_service_types(pm)["process"].doc == "A long-running command."
+    assert "timeout" in build_schema(pm).fields["checks"].fields  # the built-in's section
+    assert "already owned by checks" in pm.records["impostor"].error
+
+
 COUNTING = """
 import os
 from traderctl import hookimpl

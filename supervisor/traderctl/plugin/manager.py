@@ -176,9 +176,14 @@ class PluginManager(pluggy.PluginManager):
                           error=str(outcome.error))
 
     def registered(self, hook_name: str) -> list[tuple[str, Any]]:
-        """What plugins pass to ``register`` in a ``register_*`` hook, as (plugin, item),
-        in call order. Collected once per manager and cached until a plugin is
-        registered or unregistered (a failing one is: see :meth:`fail`)."""
+        """What plugins pass to ``register`` in a ``register_*`` hook, as (plugin, item).
+
+        The implementations are called in pluggy's order, but the items are listed in the
+        order the plugins were loaded (built-ins first), so that where two plugins register
+        the same name, the one loaded earlier keeps it: a third-party plugin cannot replace
+        or break a built-in. Collected once per manager and cached until a plugin is
+        registered or unregistered (a failing one is: see :meth:`fail`).
+        """
         if hook_name not in self._registered:
             found: list[tuple[str, Any]] = []
             collecting: list[Any] = []
@@ -188,6 +193,8 @@ class PluginManager(pluggy.PluginManager):
                     self.fail(outcome.plugin, hook_name, outcome.error)
                     return self.registered(hook_name)  # the cache was cleared: start over
                 found.extend((outcome.plugin, item) for item in items)
+            loaded = {name: i for i, name in enumerate(self.records)}
+            found.sort(key=lambda pair: loaded.get(pair[0], len(loaded)))
             self._registered[hook_name] = found
         return self._registered[hook_name]
 

@@ -11,10 +11,10 @@ if TYPE_CHECKING:
 
 
 def plugin_sections(pm: PluginManager, taken: Iterable[str] = ()) -> list[ConfigSection]:
-    """Every plugin's sections, in registration order.
+    """Every plugin's sections, in the order the plugins were loaded.
 
-    A section whose name is ``taken`` (the core's) or already claimed by an earlier plugin
-    is a load failure of the later plugin: it is unregistered and the collection restarts
+    A section whose name is ``taken`` (the core's) or already claimed by a plugin loaded
+    earlier is a load failure of the later plugin: it is unregistered and the collection restarts
     without it (in strict mode, or for a built-in, :class:`PluginLoadError` is raised).
     """
     while True:
