@@ -46,3 +46,11 @@ def test_a_cache_hit_does_not_read_distribution_metadata(cache_home) -> None:
 
     assert "importlib.metadata" in imports()  # first run: a scan fills the cache
     assert "importlib.metadata" not in imports()  # second run: the cache answers
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "{\"entries\": 3}", "not json"])
+def test_a_damaged_cache_is_scanned_again(cache_home, content: str) -> None:
+    before = names()
+    (cache_file,) = (cache_home / "traderctl").iterdir()
+    cache_file.write_text(content)
+    assert names() == before

@@ -5,7 +5,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from traderctl.config.loader import Config
+    from traderctl.plugin.manager import PluginManager
 
 Status = Literal["ok", "warn", "fail", "unknown", "disabled"]
 FAILING: frozenset[str] = frozenset({"fail", "unknown"})
@@ -26,8 +30,8 @@ class CheckResult:
 class CheckContext:
     """What a check gets: the effective config and the plugin manager."""
 
-    config: Any
-    pm: Any
+    config: Config
+    pm: PluginManager
 
 
 CheckFunc = Callable[[CheckContext], "CheckResult | Awaitable[CheckResult]"]

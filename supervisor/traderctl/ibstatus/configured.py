@@ -12,11 +12,16 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traderctl.ibstatus.check import IbStatusSettings, check_ib_status
 from traderctl.ibstatus.model import Verdict
 from traderctl.logs import get_logger
+
+if TYPE_CHECKING:
+    from traderctl.checks import CheckContext, CheckResult
+    from traderctl.config.loader import Config
+    from traderctl.plugin.manager import PluginManager
 
 log = get_logger(__name__)
 
@@ -31,12 +36,12 @@ class UserExchanges:
     failed: Mapping[str, str]
 
 
-def settings_from_config(config: Any) -> IbStatusSettings:
+def settings_from_config(config: Config) -> IbStatusSettings:
     """``checks.ib_status`` as :class:`IbStatusSettings` (defaults when the section is absent)."""
     return IbStatusSettings.from_mapping(config.get("checks.ib_status") or {})
 
 
-def cache_dir(config: Any) -> Path:
+def cache_dir(config: Config) -> Path:
     """``<supervisor.data_dir>/cache``, shared by every caller of the check."""
     data_dir = config.get("supervisor.data_dir")
     if not data_dir:
@@ -46,7 +51,7 @@ def cache_dir(config: Any) -> Path:
     return Path(data_dir) / "cache"
 
 
-def user_exchanges(config: Any, pm: Any = None) -> UserExchanges:
+def user_exchanges(config: Config, pm: PluginManager | None = None) -> UserExchanges:
     """``checks.ib_status.exchanges`` plus every plugin's ``ib_status_exchanges(config)``.
 
     Duplicates (same text, any case) are dropped, order is kept. A plugin whose hook raises or
@@ -81,7 +86,8 @@ def _exchange_names(value: object, error: Exception | None) -> Iterable[str]:
     return value
 
 
-def configured_verdict(config: Any, pm: Any = None, env: Mapping[str, str] | None = None,
+def configured_verdict(config: Config, pm: PluginManager | None = None,
+                       env: Mapping[str, str] | None = None,
                        exchanges: Iterable[str] | None = None) -> Verdict:
     """Run the check with the effective config (blocking: it may fetch over HTTP).
 
@@ -101,7 +107,7 @@ def _merge(into: list[str], names: Iterable[str]) -> None:
             seen.add(name.casefold())
 
 
-def ib_status_check(ctx: Any) -> Any:
+def ib_status_check(ctx: CheckContext) -> CheckResult:
     """The ``ib_status`` check of ``traderctl check`` (sync: runs in a worker thread).
 
     ok -> ok; degraded and maintenance -> warn; problem -> fail; unknown -> unknown;

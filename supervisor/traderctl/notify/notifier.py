@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import TypedDict
 
 from traderctl.events import Event
 from traderctl.logs import get_logger
@@ -22,8 +22,26 @@ from traderctl.logs import get_logger
 log = get_logger(__name__)
 
 
+class RateLimit(TypedDict):
+    count: int
+    per: float
+
+
+class TargetSpec(TypedDict):
+    """One ``notify.targets`` entry as the config layer validated it (durations in seconds)."""
+
+    name: str
+    url: str | None
+    command: list[str] | None
+    events: list[str]
+    states: list[str]
+    dedupe: float
+    rate_limit: RateLimit
+    timeout: float
+
+
 class Target:
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
         self.name = spec["name"]
         self.events = set(spec["events"])
@@ -60,7 +78,7 @@ class Notifier:
         self.queue: queue.Queue[tuple[Target, Event] | None] = queue.Queue(1000)
         self.worker: threading.Thread | None = None
 
-    def configure(self, targets: list[dict[str, Any]]) -> None:
+    def configure(self, targets: list[TargetSpec]) -> None:
         self.targets = [Target(t) for t in targets]
         if self.targets and self.worker is None:
             self.worker = threading.Thread(target=self._work, name="notifier", daemon=True)
@@ -101,16 +119,17 @@ class Notifier:
                 log.info("notification_sent", target=target.name, notified_event=event.name)
 
 
-def deliver(spec: dict[str, Any], event: Event) -> None:
+def deliver(spec: TargetSpec, event: Event) -> None:
     body = json.dumps(event.to_dict(), default=str)
-    if spec.get("url"):
+    url, command = spec["url"], spec["command"]
+    if url:
         import requests
 
-        response = requests.post(spec["url"], data=body, timeout=spec["timeout"],
+        response = requests.post(url, data=body, timeout=spec["timeout"],
                                  headers={"Content-Type": "application/json",
                                           "User-Agent": "traderctl-notifier"})
         response.raise_for_status()
-    if spec.get("command"):
+    if command:
         # the event goes on stdin, never on the command line (it may carry details)
-        subprocess.run(spec["command"], input=body, text=True, timeout=spec["timeout"],
+        subprocess.run(command, input=body, text=True, timeout=spec["timeout"],
                        check=True, capture_output=True)

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,32 @@ class EntryPoint:
         return obj
 
 
+class CacheEntry(TypedDict):
+    """One remembered scan: the install key it was made under and what it found."""
+
+    key: list[Any]
+    entry_points: list[dict[str, str]]
+
+
+class CacheFile(TypedDict):
+    entries: list[CacheEntry]
+
+
 KEEP = 8  # recent sys.path layouts remembered per interpreter (CLI, tests, daemon ...)
 
 
 def discover(group: str) -> list[EntryPoint]:
     key = _install_key()
     path = _cache_path(group)
-    entries = (_read(path) or {}).get("entries", [])
+    cached = _read(path)
+    entries = cached["entries"] if cached else []
     for entry in entries:
         if entry.get("key") == key:
             return [EntryPoint(**ep) for ep in entry["entry_points"]]
     found = _scan(group)
     entries = [*entries[-(KEEP - 1):],
-               {"key": key, "entry_points": [asdict(ep) for ep in found]}]
-    _write(path, {"entries": entries})
+               CacheEntry(key=key, entry_points=[asdict(ep) for ep in found])]
+    _write(path, CacheFile(entries=entries))
     return found
 
 
@@ -82,15 +94,17 @@ def _cache_path(group: str) -> str:
     return os.path.join(base, "traderctl", f"entry-points-{tag:08x}.json")
 
 
-def _read(path: str) -> dict[str, Any] | None:
+def _read(path: str) -> CacheFile | None:
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+            data = json.load(fh)
     except (OSError, ValueError):
         return None
+    ok = isinstance(data, dict) and isinstance(data.get("entries"), list)
+    return data if ok else None  # another version's or a damaged file: scan again
 
 
-def _write(path: str, data: dict[str, Any]) -> None:
+def _write(path: str, data: CacheFile) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}"
