@@ -99,6 +99,15 @@ def test_a_plugin_may_implement_hooks_of_a_plugin_loaded_after_it(make_pm) -> No
     assert pm.call_each("lookup", key="k") == ["K"]
 
 
+def test_a_plugin_whose_add_hookspecs_raises_fails_alone(make_pm) -> None:
+    def broken(pm: PluginManager) -> None:
+        raise ImportError("no spec module")
+
+    pm = make_pm(module_plugin("broken", add_hookspecs=broken))
+    assert "register: ImportError: no spec module" == pm.records["broken"].error
+    assert pm.get_plugin("broken") is None and pm.get_plugin("core") is not None
+
+
 def test_a_raising_observer_does_not_stop_the_others(make_pm) -> None:
     seen: list[str] = []
 

@@ -6,16 +6,22 @@ so anything heavier than click is imported inside the function that needs it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from traderctl import hookimpl
 from traderctl.cli.app import App, pass_app
 
+if TYPE_CHECKING:
+    from traderctl.checks import Check, CheckContext, CheckResult
+    from traderctl.cli.main import LazyGroup
+    from traderctl.config import ConfigSection
+
 
 @hookimpl
-def register_config(register: Any) -> None:
+def register_config(register: Callable[[ConfigSection], None]) -> None:
     from traderctl.config import ConfigSection, Field, Section, Str
 
     register(ConfigSection("hello", Section({
@@ -41,18 +47,18 @@ def hello(app: App, name: str, as_json: bool) -> None:
 
 
 @hookimpl
-def register_commands(cli: click.Group) -> None:
+def register_commands(cli: LazyGroup) -> None:
     cli.add_command(hello)
 
 
 @hookimpl
-def register_checks(register: Any) -> None:
+def register_checks(register: Callable[[Check], None]) -> None:
     from traderctl.checks import Check
 
     register(Check("hello", greeting_configured, "Example check from the hello plugin."))
 
 
-def greeting_configured(ctx: Any) -> Any:
+def greeting_configured(ctx: CheckContext) -> CheckResult:
     from traderctl.checks import CheckResult
 
     greeting = ctx.config.get("hello.greeting")
