@@ -9,12 +9,23 @@ Plugin authors import :data:`hookimpl` from here::
         ...
 """
 
-import pluggy
+from typing import Any
 
 __version__ = "0.1.0"
 
 PROJECT = "traderctl"
-hookimpl = pluggy.HookimplMarker(PROJECT)
-hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+def __getattr__(name: str) -> Any:
+    # the markers import pluggy: made on first use, so that `traderctl status` (which talks
+    # to the socket and never loads a plugin) does not pay for it
+    import pluggy
+
+    markers = {"hookimpl": pluggy.HookimplMarker, "hookspec": pluggy.HookspecMarker}
+    if name not in markers:
+        raise AttributeError(f"module 'traderctl' has no attribute {name!r}")
+    marker = markers[name](PROJECT)
+    globals()[name] = marker
+    return marker
 
 __all__ = ["PROJECT", "__version__", "hookimpl", "hookspec"]

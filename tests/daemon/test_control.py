@@ -158,7 +158,7 @@ def test_sd_notify_ready_status_watchdog_and_stopping(daemon, tmp_path: Path) ->
         assert m.startswith("STOPPING=1")
 
 
-def test_graph_and_dot(daemon) -> None:
+def test_graph_and_dot_name_dependencies_only_where_there_are_some(daemon) -> None:
     d = daemon(f"""
         tws:
           command: {child("sleeper")}
@@ -168,7 +168,7 @@ def test_graph_and_dot(daemon) -> None:
     """)
     d.wait_state("data", "running")
     assert traderctl(d, "graph").stdout.splitlines() == [
-        "tws [running] <- -", "data [running] <- tws"]
+        "tws [running]", "data [running] <- tws"]
     dot = traderctl(d, "graph", "--dot").stdout
     assert dot.startswith("digraph traderctl {") and '"tws" -> "data";' in dot
 
