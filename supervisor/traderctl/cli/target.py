@@ -25,8 +25,12 @@ SOCKET_ENV = "TRADERCTL_SUPERVISOR__SOCKET"
 
 
 def record_dir() -> str:
+    """``$XDG_STATE_HOME/traderctl/sockets`` when set (for root too), else the default
+    data_dir's (``~/.local/state/traderctl``, root: ``/var/lib/traderctl``)."""
     from traderctl.config.sections import default_data_dir
 
+    if state := os.environ.get("XDG_STATE_HOME"):
+        return os.path.join(state, "traderctl", "sockets")
     return os.path.join(default_data_dir(), "sockets")
 
 
