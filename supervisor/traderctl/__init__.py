@@ -9,14 +9,23 @@ Plugin authors import :data:`hookimpl` from here::
         ...
 """
 
-from typing import Any
+from __future__ import annotations
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
+
+if TYPE_CHECKING:
+    import pluggy
+
+    hookimpl: pluggy.HookimplMarker
+    hookspec: pluggy.HookspecMarker
+
 
 __version__ = "0.1.0"
 
 PROJECT = "traderctl"
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # the markers import pluggy: made on first use, so that `traderctl status` (which talks
     # to the socket and never loads a plugin) does not pay for it
     import pluggy
@@ -27,5 +36,6 @@ def __getattr__(name: str) -> Any:
     marker = markers[name](PROJECT)
     globals()[name] = marker
     return marker
+
 
 __all__ = ["PROJECT", "__version__", "hookimpl", "hookspec"]

@@ -300,3 +300,24 @@ def test_an_unknown_service_gets_a_suggestion(daemon) -> None:
     result = traderctl(d, "status", "twss")
     assert result.returncode == 1
     assert "no such service: twss (did you mean tws?)" in result.stderr
+
+
+def test_status_of_an_unchanged_file_reads_no_yaml(daemon) -> None:
+    d = daemon(f"a:\n  command: {child('sleeper')}\n")
+    d.wait_state("a", "running")
+    result = traderctl(d, "status")
+    assert result.returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADERCTL_")}
+    env.update(d.extra_env)
+    code = ("import runpy, sys; sys.argv = ['traderctl', '--config', sys.argv[1], 'status'];"
+            "\ntry: runpy.run_module('traderctl', run_name='__main__')"
+            "\nexcept SystemExit: pass"
+            "\nprint(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('yaml', 'click', 'pluggy', 'dataclasses')), file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", code, str(d.config)], capture_output=True,
+                         text=True, env=env, timeout=30, check=False)
+    assert run.stderr.strip().splitlines()[-1] == "[]", run.stderr
+    d.config.write_text(d.config.read_text() + "\n")  # changed: read again (and checked)
+    run = subprocess.run([sys.executable, "-c", code, str(d.config)], capture_output=True,
+                         text=True, env=env, timeout=30, check=False)
+    assert "'yaml'" in run.stderr.strip().splitlines()[-1]

@@ -11,15 +11,16 @@ commands from the same :class:`~traderctl.cli.spec.CommandSpec`.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
 
 if TYPE_CHECKING:
     from traderctl.cli.spec import CommandSpec
-    from traderctl.config import Override
+    from traderctl.cli.target import Flag
+
 
 DAEMON_COMMANDS = {
     "status": "traderctl.commands.status:status",
@@ -37,7 +38,8 @@ COMPLETE_ENV = "_TRADERCTL_COMPLETE"
 
 def load_spec(name: str) -> CommandSpec:
     module, _, attr = DAEMON_COMMANDS[name].partition(":")
-    spec: CommandSpec = getattr(importlib.import_module(module), attr)
+    __import__(module)  # importlib's import_module would cost an import of its own
+    spec: CommandSpec = getattr(sys.modules[module], attr)
     return spec
 
 
@@ -67,17 +69,17 @@ def run_fast(argv: list[str], env: Mapping[str, str]) -> int | None:
     return spec.run(Target(config, env, overrides), **kwargs) or 0
 
 
-def _overrides(options: dict[str, list[str]]) -> list[Override] | None:
-    from traderctl.config.loader import Override
+def _overrides(options: dict[str, list[str]]) -> list[Flag] | None:
+    from traderctl.cli.target import Flag
 
     found = []
+    for value in options.get("--socket", []):
+        found.append(Flag("supervisor.socket", value, "flag:--socket"))
     for item in options.get("--set", []) + options.get("-o", []):
         key, sep, value = item.partition("=")
         if not sep:
             return None  # click explains the mistake
-        found.append(Override(key.strip(), value, "flag:--set"))
-    for value in options.get("--socket", []):
-        found.append(Override("supervisor.socket", value, "flag:--socket"))
+        found.append(Flag(key.strip(), value, "flag:--set"))
     return found
 
 

@@ -10,41 +10,47 @@ option, a missing argument) returns None, and click handles the command line ins
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
 
-if TYPE_CHECKING:
+
+if TYPE_CHECKING:  # plain classes, no dataclasses and no typing at run time: import cost
+    from collections.abc import Callable
+    from typing import Any
+
     import click
 
     from traderctl.cli.target import Target
 
 
-@dataclass(frozen=True)
 class Opt:
     """An option (``flags`` given) or a positional argument (``flags`` empty)."""
 
-    name: str
-    flags: tuple[str, ...] = ()
-    kind: type = str
-    default: Any = None
-    help: str = ""
-    many: bool = False  # positional: any number; option: repeatable
-    required: bool = False
-    metavar: str | None = None
-    completion: Callable[[Target, str], list[str]] | None = None
+    def __init__(self, name: str, flags: tuple[str, ...] = (), kind: type = str,
+                 default: Any = None, help: str = "", many: bool = False,
+                 required: bool = False, metavar: str | None = None,
+                 completion: Callable[[Target, str], list[str]] | None = None) -> None:
+        self.name = name
+        self.flags = flags
+        self.kind = kind
+        self.default = default
+        self.help = help
+        self.many = many  # positional: any number; option: repeatable
+        self.required = required
+        self.metavar = metavar
+        self.completion = completion
 
     @property
     def positional(self) -> bool:
         return not self.flags
 
 
-@dataclass(frozen=True)
 class CommandSpec:
-    name: str
-    doc: str
-    run: Callable[..., int | None]  # run(target, **options) -> exit code
-    opts: tuple[Opt, ...] = field(default=())
+    def __init__(self, name: str, doc: str, run: Callable[..., int | None],
+                 opts: tuple[Opt, ...] = ()) -> None:
+        self.name = name
+        self.doc = doc
+        self.run = run  # run(target, **options) -> exit code
+        self.opts = opts
 
     @property
     def short_help(self) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from traderctl.cli.spec import CommandSpec, Opt
 from traderctl.cli.target import Target
 from traderctl.commands.remote import call
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
+
+if TYPE_CHECKING:
+    from typing import Any
+
 
 COLOURS = {"running": "palegreen", "failed": "salmon", "backoff": "orange",
            "unhealthy": "orange", "waiting": "lightyellow", "starting": "lightblue"}

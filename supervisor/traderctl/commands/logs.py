@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from datetime import datetime
-from typing import Any
 
 from traderctl.cli.spec import CommandSpec, Opt
 from traderctl.cli.target import Target
@@ -24,6 +23,11 @@ from traderctl.daemon.client import (
     fail,
     stream,
 )
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def stamp(ts: str) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from traderctl.cli.target import Target
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def call(target: Target, cmd: str, **args: Any) -> Any:

@@ -6,12 +6,15 @@ stopped by ``autostart: false`` or a ``restart: never`` oneshot that exited 0 is
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from traderctl.cli.spec import CommandSpec, Opt
 from traderctl.cli.target import Target
 from traderctl.commands.remote import call, service_names
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Any
 
 EXIT_NOT_RUNNING = 3
 
@@ -24,6 +27,8 @@ def run(target: Target, names: tuple[str, ...], as_json: bool) -> int:
     if as_json:
         print_json(result)
     else:
+        from datetime import UTC, datetime
+
         now = datetime.now(UTC)
         print_table(["name", "state", "pid", "since", "restarts", "detail"], [
             (s["name"], s["state"], s["pid"] or "-", _age(now, s["since"]), s["restarts"],
@@ -38,6 +43,8 @@ def down(services: list[dict[str, Any]]) -> list[str]:
 
 
 def _age(now: datetime, since: str) -> str:
+    from datetime import datetime
+
     from traderctl.durations import format_duration
 
     seconds = int((now - datetime.fromisoformat(since)).total_seconds())

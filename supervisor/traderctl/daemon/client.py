@@ -13,7 +13,12 @@ import socket
 import struct
 import sys
 from collections.abc import Iterator
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
+
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
 
 EXIT_REFUSED = 1
 EXIT_UNREACHABLE = 4
