@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.commands.test_completion import complete
 from tests.daemon.conftest import child, wait_until
 
 
@@ -321,3 +322,10 @@ def test_status_of_an_unchanged_file_reads_no_yaml(daemon) -> None:
     run = subprocess.run([sys.executable, "-c", code, str(d.config)], capture_output=True,
                          text=True, env=env, timeout=30, check=False)
     assert "'yaml'" in run.stderr.strip().splitlines()[-1]
+
+
+def test_service_names_complete_from_the_supervisor(daemon) -> None:
+    d = daemon(f"running-one:\n  command: {child('sleeper')}\n")
+    d.config.write_text(d.config.read_text().replace("running-one", "only-in-file"))
+    assert complete(d.config, f"traderctl --config {d.config} stop r",
+                    d.extra_env) == ["running-one"]

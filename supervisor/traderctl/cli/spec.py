@@ -140,12 +140,17 @@ def _completer(source: Callable[[Target, str], list[str]]) -> Callable[..., list
         from click.shell_completion import CompletionItem
 
         from traderctl.cli.app import App
+        from traderctl.cli.target import Flag, Target
 
         app = ctx.find_object(App)
         if app is None:
             return []
+        # while completing, the group's callback has not run: read its options from here
+        params = ctx.find_root().params
+        flags = [Flag("supervisor.socket", params["socket"], "flag:--socket")] \
+            if params.get("socket") else []
         try:
-            found = source(app.target(), incomplete)
+            found = source(Target(params.get("config_path"), app.env, flags), incomplete)
         except Exception:  # completion must never print a traceback into the shell
             return []
         return [CompletionItem(v) for v in found if v.startswith(incomplete)]
