@@ -329,3 +329,26 @@ def test_service_names_complete_from_the_supervisor(daemon) -> None:
     d.config.write_text(d.config.read_text().replace("running-one", "only-in-file"))
     assert complete(d.config, f"traderctl --config {d.config} stop r",
                     d.extra_env) == ["running-one"]
+
+
+def test_supervise_on_a_terminal_prints_lines_a_person_reads(tmp_path: Path) -> None:
+    config = tmp_path / "trader.yaml"
+    config.write_text(f"supervisor:\n  socket: {tmp_path}/run/s.sock\n"
+                      f"  data_dir: {tmp_path}/data\n"
+                      f"services:\n  a:\n    command: {child('sleeper')}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADERCTL_")}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    proc = subprocess.Popen([sys.executable, "-m", "traderctl", "--config", str(config),
+                             "--log-format", "console", "supervise"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "a: starting -> running" in line:
+            break
+    proc.terminate()
+    seen += proc.communicate(timeout=20)[1].splitlines()
+    state = [x for x in seen if "service_state" in x]
+    assert any("service_state a: stopped -> starting" in x for x in state), seen
+    assert not any("None" in x or "=''" in x or "detail= " in x for x in seen), seen
