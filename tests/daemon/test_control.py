@@ -206,12 +206,10 @@ STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00"
 
 
 def test_status_counts_only_services_that_should_be_running(daemon) -> None:
+    # (autostart: false is in test_status_exit_codes)
     d = daemon(f"""
         up:
           command: {child("sleeper")}
-        manual:
-          command: {child("sleeper")}
-          autostart: false
         once:
           command: ["true"]
           restart: never
@@ -231,7 +229,7 @@ def test_status_counts_only_services_that_should_be_running(daemon) -> None:
     result = traderctl(d, "status", "--json")
     assert result.returncode == 3
     wanted = {s["name"]: s["should_run"] for s in json.loads(result.stdout)["services"]}
-    assert wanted == {"up": True, "manual": False, "once": False, "tidy": False, "broken": True}
+    assert wanted == {"up": True, "once": False, "tidy": False, "broken": True}
 
 
 def test_daemon_commands_find_the_socket_while_the_file_does_not_parse(daemon, tmp_path) -> None:
