@@ -1,3 +1,3 @@
-from traderctl.cli.main import main
+from traderctl.cli.fast import main
 
 main()

@@ -79,8 +79,9 @@ def _setup() -> None:
     if use_json:
         renderer = structlog.processors.JSONRenderer(default=str)
         shared.append(structlog.processors.dict_tracebacks)
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=_isatty(stream))
+    else:  # for a person: no empty fields, `from -> to` in that order
+        shared.append(readable)
+        renderer = structlog.dev.ConsoleRenderer(colors=_isatty(stream), sort_keys=False)
     handler = logging.StreamHandler(stream)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
@@ -100,6 +101,17 @@ def _setup() -> None:
         cache_logger_on_first_use=False,
     )
     _configured = True
+
+
+def readable(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """Console lines only: drop empty fields; a state change reads ``svc: from -> to``."""
+    for key in [k for k, v in event_dict.items() if v is None or v in ("", [], {})]:
+        del event_dict[key]
+    if "from" in event_dict and "to" in event_dict:
+        service = event_dict.pop("service", "")
+        change = f"{event_dict.pop('from')} -> {event_dict.pop('to')}"
+        event_dict["event"] = f"{event_dict['event']} {service}: {change}".replace(" : ", " ")
+    return event_dict
 
 
 def _isatty(stream: Any) -> bool:

@@ -9,7 +9,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def print_json(data: Any) -> None:

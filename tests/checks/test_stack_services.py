@@ -68,7 +68,7 @@ def test_unreachable_supervisor_is_unknown_not_ok(cli, tmp_path) -> None:
             command: [sleep, "3600"]
     """)
     code, rows = check(cli, cfg, "services")
-    assert code == 2
+    assert code == 3  # unknown: a check result, not an invalid config (2)
     assert rows["services"]["status"] == "unknown"
     assert rows["services"]["summary"].startswith("supervisor not reachable")
 

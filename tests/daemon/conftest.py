@@ -109,7 +109,9 @@ def daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
               data_dir: {tmp_path}/data
             """) + textwrap.indent(textwrap.dedent(extra), "  ") + "services:\n"
             + textwrap.indent(textwrap.dedent(services), "  "))
-        d = Daemon(tmp_path, config, socket, env)
+        # the last-good-socket records (cli/target.py) go under tmp_path too
+        d = Daemon(tmp_path, config, socket,
+                   {"XDG_STATE_HOME": f"{tmp_path}/state", **(env or {})})
         started.append(d)
         return d.start() if start else d
 

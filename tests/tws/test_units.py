@@ -28,7 +28,7 @@ def at(text: str, zone: str = NY) -> datetime:
 
 @pytest.fixture(scope="module")
 def ib_windows() -> list[windows.ResetWindow]:
-    return windows.load_windows_file(REPO / "configs" / "reset-windows.yaml")
+    return windows.load_windows_file(REPO / "supervisor/traderctl/tws/reset-windows.yaml")
 
 
 @pytest.mark.parametrize(("moment", "expected"), [

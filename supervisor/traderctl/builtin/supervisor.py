@@ -24,17 +24,11 @@ def register_probes(register: Any) -> None:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    commands = {
-        "supervise": ("supervise:supervise", "Run the supervisor in the foreground."),
-        "status": ("status:status", "Show services and their states."),
-        "start": ("control:start", "Start services (clears `failed`)."),
-        "stop": ("control:stop", "Stop services (and keep them stopped)."),
-        "restart": ("control:restart", "Restart services (clears `failed`)."),
-        "reload": ("control:reload", "Apply config changes (same as SIGHUP)."),
-        "logs": ("logs:logs", "Print a service's output."),
-        "events": ("logs:events", "Print the supervisor's events."),
-        "graph": ("graph:graph", "Show the dependency graph with states."),
-        "systemd-unit": ("systemd:systemd_unit", "Print a systemd unit for this install."),
-    }
-    for name, (target, short_help) in commands.items():
-        cli.add_lazy(name, f"traderctl.commands.{target}", short_help)
+    """The daemon commands are specs (their doc is their help and their listing); the two
+    click commands are listed from their own docstrings."""
+    from traderctl.cli.fast import DAEMON_COMMANDS, load_spec
+
+    for name in DAEMON_COMMANDS:
+        cli.add_spec(load_spec(name))
+    cli.add_lazy("supervise", "traderctl.commands.supervise:supervise")
+    cli.add_lazy("systemd-unit", "traderctl.commands.systemd:systemd_unit")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from traderctl.cli.target import Target
     from traderctl.config import Config, ConfigError, Override
     from traderctl.plugin.manager import PluginManager
 
@@ -36,19 +37,11 @@ class App:
 
         return load_with_plugins(self.pm, path or self.config_path, self.env, self.overrides)
 
-    def control_socket(self) -> str:
-        """The daemon's socket from ``supervisor.*`` alone (commands that only talk to it)."""
-        from traderctl.config import ConfigError
-        from traderctl.config.sections import load_supervisor_section
+    def target(self) -> Target:
+        """The running supervisor, found from ``supervisor.*`` alone (see cli/target.py)."""
+        from traderctl.cli.target import Target
 
-        if "config" in self.__dict__:
-            return self.config.get("supervisor.socket")
-        try:
-            partial = load_supervisor_section(self.config_path, self.env, self.overrides)
-        except ConfigError as exc:
-            report_config_error(exc)
-            raise click.exceptions.Exit(2) from None
-        return partial.get("supervisor.socket")
+        return Target(self.config_path, self.env, self.overrides)
 
     @cached_property
     def config(self) -> Config:

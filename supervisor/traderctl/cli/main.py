@@ -15,6 +15,7 @@ import click
 
 from traderctl import __version__
 from traderctl.cli.app import App
+from traderctl.cli.spec import CommandSpec, to_click
 from traderctl.logs import LEVELS, configure_logging
 from traderctl.plugin.manager import PluginLoadError, PluginManager, build_plugin_manager
 
@@ -29,16 +30,24 @@ class LazyGroup(click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy: dict[str, tuple[str, str]] = {}
+        self.specs: dict[str, CommandSpec] = {}
 
     def add_lazy(self, name: str, target: str, short_help: str = "") -> None:
         """``target`` is ``"module:attribute"`` of a click command; ``short_help`` is what
         ``--help`` lists, so that listing imports none of them."""
         self.lazy[name] = (target, short_help)
 
+    def add_spec(self, spec: CommandSpec) -> None:
+        """A command described by a :class:`~traderctl.cli.spec.CommandSpec`: listed with
+        its own short help, built into a click command when used."""
+        self.specs[spec.name] = spec
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
-            if name in self.commands or not self.lazy[name][1]:
+            if name in self.specs and name not in self.commands:
+                rows.append((name, self.specs[name].short_help))
+            elif name in self.commands or not self.lazy[name][1]:
                 command = self.get_command(ctx, name)
                 if command is not None and not command.hidden:
                     rows.append((name, command.get_short_help_str(formatter.width - 20)))
@@ -49,10 +58,12 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
+        return sorted({*super().list_commands(ctx), *self.lazy, *self.specs})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in self.commands and name in self.lazy:
+        if name not in self.commands and name in self.specs:
+            self.add_command(to_click(self.specs[name]), name)
+        elif name not in self.commands and name in self.lazy:
             import importlib
 
             module, _, attr = self.lazy[name][0].partition(":")
@@ -66,16 +77,20 @@ def build_cli(pm: PluginManager) -> click.Group:
     @click.option("--config", "config_path", metavar="PATH", envvar=None,
                   help="Config file (default: $TRADERCTL_CONFIG, ./configs/trader.yaml, "
                        "/etc/traderctl/trader.yaml).")
+    @click.option("--socket", metavar="PATH",
+                  help="Control socket of the supervisor (overrides supervisor.socket; "
+                       "works while the config file is broken).")
     @click.option("--set", "-o", "settings", multiple=True, metavar="KEY=VALUE",
                   help="Override a config key, e.g. --set ib.port=4002 (repeatable).")
     @click.option("--log-level", type=click.Choice(LEVELS), help="Overrides logging.level.")
     @click.option("--log-format", type=click.Choice(["auto", "json", "console"]),
                   help="Overrides logging.format (auto: JSON unless stderr is a terminal).")
     @click.pass_obj
-    def cli(app: App, config_path: str | None, settings: tuple[str, ...],
+    def cli(app: App, config_path: str | None, socket: str | None, settings: tuple[str, ...],
             log_level: str | None, log_format: str | None) -> None:
         """traderctl: supervise TWS / IB Gateway and the services around it."""
         app.config_path = config_path
+        app.set_flag("supervisor.socket", socket, "--socket")
         for item in settings:
             key, sep, value = item.partition("=")
             if not sep:

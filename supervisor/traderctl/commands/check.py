@@ -1,4 +1,9 @@
-"""``traderctl check``: run every registered check concurrently, each within its timeout."""
+"""``traderctl check``: run every registered check concurrently, each within its timeout.
+
+Exit codes: 0 all good, 1 a check failed, 3 none failed but one could not tell (offline:
+an ``unknown`` result is a check result), 2 only for an invalid configuration, as for every
+command.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +21,23 @@ def collect_checks(app: App) -> list[Any]:
     return checks
 
 
+EXIT_FAILED = 1
+EXIT_UNKNOWN = 3
+
+
+def exit_code(statuses: set[str]) -> int:
+    if "fail" in statuses:
+        return EXIT_FAILED
+    return EXIT_UNKNOWN if "unknown" in statuses else 0
+
+
 @click.command("check")
 @click.argument("names", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @pass_app
 def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
-    """Run the health checks (all, or NAMES); exit 1 on a failure, 2 when one cannot tell."""
-    from traderctl.checks import CheckContext, exit_code, run_checks
+    """Run the health checks (all, or NAMES); exit 1 on a failure, 3 when one cannot tell."""
+    from traderctl.checks import CheckContext, run_checks
     from traderctl.events import Event
 
     config = app.config
@@ -41,4 +56,4 @@ def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
     else:
         print_table(["check", "status", "summary"],
                     [(n, r.status, r.summary) for n, r in results.items()])
-    raise click.exceptions.Exit(exit_code(results))
+    raise click.exceptions.Exit(exit_code({r.status for r in results.values()}))

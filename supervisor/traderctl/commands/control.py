@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import click
+from collections.abc import Callable
 
-from traderctl.cli.app import App, pass_app
-from traderctl.commands.daemon_client import call
+from traderctl.cli.spec import CommandSpec, Opt
+from traderctl.cli.target import Target
+from traderctl.commands.remote import call, service_names
 
 
-def _action(name: str, doc: str) -> click.Command:
-    @click.command(name, help=doc)
-    @click.argument("names", nargs=-1, required=True)
-    @click.option("--wait", is_flag=True, help="Return once the services got there.")
-    @click.option("--timeout", default=60.0, show_default=True, help="Seconds to --wait.")
-    @pass_app
-    def command(app: App, names: tuple[str, ...], wait: bool, timeout: float) -> None:
-        states = call(app, name, names=list(names), wait=wait, timeout=timeout)
+def _act(action: str) -> Callable[..., int]:
+    def run(target: Target, names: tuple[str, ...], wait: bool, timeout: float) -> int:
+        states = call(target, action, names=list(names), wait=wait, timeout=timeout)
         for service, state in states.items():
-            click.echo(f"{service}: {state}")
-    return command
+            print(f"{service}: {state}")
+        return 0
+    return run
+
+
+def _action(name: str, doc: str) -> CommandSpec:
+    return CommandSpec(name, doc, _act(name), (
+        Opt("names", many=True, required=True, metavar="NAMES...", completion=service_names),
+        Opt("wait", ("--wait",), bool, False, "Return once the services got there."),
+        Opt("timeout", ("--timeout",), float, 60.0, "Seconds to --wait."),
+    ))
 
 
 start = _action("start", "Start services (clears `failed`).")
@@ -26,10 +31,14 @@ stop = _action("stop", "Stop services (and keep them stopped).")
 restart = _action("restart", "Restart services (clears `failed`).")
 
 
-@click.command("reload")
-@pass_app
-def reload(app: App) -> None:
-    """Re-read the config; restart only services whose spec changed (same as SIGHUP)."""
-    result = call(app, "reload")
+def _reload(target: Target) -> int:
+    result = call(target, "reload")
     for key in ("added", "removed", "restarted"):
-        click.echo(f"{key}: {', '.join(result[key]) or '-'}")
+        print(f"{key}: {', '.join(result[key]) or '-'}")
+    return 0
+
+
+reload = CommandSpec("reload", """Apply config changes (same as SIGHUP).
+
+Re-reads the config file and restarts only the services whose spec changed; an invalid
+file is refused and the running config stays.""", _reload)

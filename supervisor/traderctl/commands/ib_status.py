@@ -58,9 +58,12 @@ def _print_human(verdict: Any, show_all: bool) -> None:
     print(f"  exchanges: {mine}")
     fetch = verdict.fetch
     if fetch is not None:
-        origin = "cache" if fetch.from_cache else "IB"
-        fetched = fetch.fetched_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        print(f"  source: {fetch.url} (fetched {fetched}, from {origin})")
+        when = fetch.fetched_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        if not fetch.ok:  # the reason above says why; this is no page "from IB"
+            print(f"  source: {fetch.url} (fetch failed at {when})")
+        else:
+            origin = "cache" if fetch.from_cache else "IB"
+            print(f"  source: {fetch.url} (fetched {when}, from {origin})")
     notices = verdict.all_notices if show_all else verdict.relevant_notices
     if notices:
         print()

@@ -11,7 +11,7 @@ from traderctl.cli.app import App, pass_app
 @click.option("--host", help="Listen address (default: ib.host).")
 @click.option("--port", type=int, help="API port (default: ib.port).")
 @click.option("--universe", type=click.Path(exists=True, dir_okay=False),
-              help="Contract universe JSON (default: configs/universe.json).")
+              help="Contract universe JSON (default: the packaged universe.json).")
 @click.option("--scenario", type=click.Path(exists=True, dir_okay=False),
               help="Scenario file (faults, accounts, phases; YAML or JSON).")
 @click.option("--time-scale", type=float, help="Shrink IB's limit windows (0.01 = 100x faster).")

@@ -19,9 +19,9 @@ from traderctl.config.schema import (
     Section,
     Str,
 )
-from traderctl.plugin.manager import PluginManager
 
 if TYPE_CHECKING:
+    from traderctl.plugin.manager import PluginManager
     from traderctl.services.types import ServiceType
 
 DEFAULT_IB_PORT = 7497  # TWS paper; a configured tws service's api_port wins

@@ -1,19 +1,44 @@
-"""The CLI side of the control socket: blocking, stdlib only, so commands start fast."""
+"""The CLI side of the control socket: blocking, stdlib only, so commands start fast.
+
+Before sending anything the client asks the kernel who listens (SO_PEERCRED) and talks
+only to its own uid or root: a socket planted by another user gets no request, and so
+learns nothing and can answer nothing.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import struct
+import sys
 from collections.abc import Iterator
-from typing import Any
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (mypy knows the name), without importing typing
+
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
+
+EXIT_REFUSED = 1
+EXIT_UNREACHABLE = 4
 
 
 class DaemonUnreachable(Exception):
-    """No supervisor answers on the socket (exit code 4 for ``status``)."""
+    """No supervisor answers on the socket (exit code 4 for the daemon commands)."""
 
 
 class ControlError(Exception):
     """The supervisor refused or failed the request."""
+
+
+class UntrustedServer(ControlError):
+    """The socket is served by a process of another user."""
+
+
+def server_uid(sock: socket.socket) -> int:
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return int(struct.unpack("3i", raw)[1])
 
 
 class ControlClient:
@@ -30,6 +55,11 @@ class ControlClient:
             sock.close()
             reason = exc.strerror or exc
             raise DaemonUnreachable(f"no supervisor at {self.path}: {reason}") from None
+        uid = server_uid(sock)
+        if uid not in (os.getuid(), 0):
+            sock.close()
+            raise UntrustedServer(f"{self.path} is served by uid {uid}, not by this user "
+                                  f"(uid {os.getuid()}) or root; refusing to talk to it")
         return sock
 
     def call(self, cmd: str, **args: Any) -> Any:
@@ -64,7 +94,9 @@ class ControlClient:
             for reply in replies:
                 if not reply.get("ok"):
                     raise ControlError(reply.get("error", "unknown error"))
-                yield reply["event"] if "event" in reply else reply.get("result", {})
+                item = reply["event"] if "event" in reply else reply.get("result")
+                if isinstance(item, dict):
+                    yield item
         finally:
             sock.close()
 
@@ -86,3 +118,31 @@ def _replies(sock: socket.socket) -> Iterator[dict[str, Any]]:
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             yield json.loads(line)
+
+
+# ---- for the commands: errors as exit codes ----------------------------------------------
+
+
+def fail(exc: Exception) -> NoReturn:
+    """Unreachable daemon -> exit 4, refused request -> exit 1, each with its message."""
+    print(f"error: {exc}", file=sys.stderr)
+    raise SystemExit(EXIT_UNREACHABLE if isinstance(exc, DaemonUnreachable) else EXIT_REFUSED)
+
+
+def call(path: str, cmd: str, **args: Any) -> Any:
+    """One request and its result; a failure ends the command with its exit code."""
+    timeout = float(args.get("timeout") or 10) + 5
+    try:
+        return ControlClient(path, timeout).call(cmd, **args)
+    except (DaemonUnreachable, ControlError) as exc:
+        fail(exc)
+
+
+def stream(path: str, cmd: str, **args: Any) -> Iterator[dict[str, Any]]:
+    """Items of a streaming request until the daemon ends it or Ctrl-C."""
+    try:
+        yield from ControlClient(path, timeout=None).stream(cmd, **args)
+    except (DaemonUnreachable, ControlError) as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        return

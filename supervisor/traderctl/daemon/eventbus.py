@@ -1,13 +1,22 @@
-"""Fan events out to any number of live subscribers without letting one slow the daemon."""
+"""Fan events out to any number of live subscribers without letting one slow the daemon.
+
+History is kept in two rings: service output (chatty, one event per line) in its own, so
+that 2,500 lines of output never push the audit records and state changes out of
+``events``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from traderctl.events import Event
+
+OUTPUT_EVENTS = frozenset({"service_output"})
 
 
 class Subscription:
@@ -26,16 +35,21 @@ class Subscription:
 
 
 class EventBus:
-    """Keeps the last ``history`` events; a subscriber whose queue is full is dropped."""
+    """Keeps the last ``history`` events (and the last ``output_history`` output lines apart);
+    a subscriber whose queue is full is dropped."""
 
-    def __init__(self, history: int = 2000, queue_size: int = 1000) -> None:
-        self.recent: deque[Event] = deque(maxlen=history)
+    def __init__(self, history: int = 2000, queue_size: int = 1000,
+                 output_history: int = 2000) -> None:
+        self.recent: deque[tuple[int, Event]] = deque(maxlen=history)
+        self.output: deque[tuple[int, Event]] = deque(maxlen=output_history)
+        self.counter = itertools.count()
         self.subscribers: set[Subscription] = set()
         self.queue_size = queue_size
         self.on_drop: Callable[[Subscription], None] | None = None
 
     def publish(self, event: Event) -> None:
-        self.recent.append(event)
+        ring = self.output if event.name in OUTPUT_EVENTS else self.recent
+        ring.append((next(self.counter), event))
         for sub in list(self.subscribers):
             if not sub.accept(event):
                 continue
@@ -60,7 +74,9 @@ class EventBus:
 
     def history(self, accept: Callable[[Event], bool] = lambda e: True,
                 limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` accepted events of both rings, oldest first."""
         if limit <= 0:
             return []
-        matching = [e for e in self.recent if accept(e)]
+        merged = heapq.merge(self.recent, self.output, key=lambda item: item[0])
+        matching = [e for _, e in merged if accept(e)]
         return [e.to_dict() for e in matching[-limit:]]

@@ -72,7 +72,8 @@ class Supervisor:
                              config.get("supervisor.log_max_bytes"),
                              config.get("supervisor.log_backups"))
         self.state = StateFile(os.path.join(self.data_dir, "state.json"))
-        self.control = ControlServer(config.get("supervisor.socket"), self.handle)
+        self.control = ControlServer(config.get("supervisor.socket"), self.handle,
+                                     audit=lambda name, fields: self.emit(Event(name, fields)))
         self.scheduler = ServiceScheduler(self)
 
     # ---- life cycle --------------------------------------------------------------------------
@@ -286,16 +287,9 @@ class Supervisor:
     # ---- control requests ---------------------------------------------------------------------
 
     async def handle(self, request: dict[str, Any], peer: Peer) -> Any:
-        from traderctl.daemon import commands
+        from traderctl.daemon.handlers import dispatch
 
-        cmd, args = request["cmd"], request["args"]
-        handler = commands.HANDLERS.get(cmd)
-        if handler is None:
-            raise RequestError(f"unknown command {cmd!r}")
-        if cmd not in commands.READ_ONLY:
-            self.emit(Event("control_request", {"cmd": cmd, "args": args, "uid": peer.uid,
-                                                "pid": peer.pid}))
-        return await handler(self, args)
+        return await dispatch(self, request, peer)
 
     def runner(self, name: str) -> ServiceRunner:
         if name not in self.runners:

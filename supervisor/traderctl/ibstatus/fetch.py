@@ -127,7 +127,7 @@ def download(url: str, timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_
                 status = resp.status_code
                 body = _read_body(resp)
     except requests.RequestException as exc:
-        return _failed(url, None, f"{type(exc).__name__}: {exc}")
+        return _failed(url, None, describe_error(exc, url))
     except _TooLarge as exc:
         return _failed(url, None, str(exc))
     if status != 200:
@@ -157,6 +157,28 @@ def _read_body(resp: Any) -> str:
         return raw.decode(encoding or "utf-8", errors="replace")
     except LookupError:
         return raw.decode("utf-8", errors="replace")
+
+
+# what urllib3 buries in a 300-character repr, by the marker it leaves in it
+_CAUSES = (("NameResolutionError", "cannot resolve {host} (offline, or no DNS)"),
+           ("Failed to resolve", "cannot resolve {host} (offline, or no DNS)"),
+           ("Connection refused", "connection to {host} refused"),
+           ("Network is unreachable", "network unreachable (offline)"),
+           ("ConnectTimeout", "connecting to {host} timed out"),
+           ("timed out", "{host} timed out"),
+           ("SSLError", "TLS handshake with {host} failed"))
+
+
+def describe_error(exc: BaseException, url: str) -> str:
+    """A short reason a person can act on instead of the exception's repr."""
+    from urllib.parse import urlsplit
+
+    text = f"{type(exc).__name__}: {exc}"
+    host = urlsplit(url).hostname or url
+    for marker, reason in _CAUSES:
+        if marker in text:
+            return reason.format(host=host)
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def _failed(url: str, status: int | None, error: str) -> FetchResult:

@@ -1,7 +1,7 @@
 """Simulated TWS / IB Gateway speaking the real TWS API wire protocol.
 
 An unmodified ``ib_async.IB().connect()`` completes its whole start-up sync
-against it in milliseconds; contract details come from ``configs/universe.json``
+against it in milliseconds; contract details come from the packaged ``universe.json``
 (real tickers on US, European and Asia-Pacific venues plus IDEALPRO FX),
 historical bars are deterministic synthetic prices, orders (with any
 conditions) are recorded and echoed, and IB's limits and failure modes can be

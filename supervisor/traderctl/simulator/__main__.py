@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7497)
     p.add_argument(
-        "--universe", default=None, help="contract universe JSON (default configs/universe.json)"
+        "--universe", default=None, help="contract universe JSON (default: packaged)"
     )
     p.add_argument("--scenario", default=None, help="scenario file (JSON or YAML)")
     p.add_argument(

@@ -1,4 +1,4 @@
-"""The contract universe: load ``configs/universe.json`` and resolve requests.
+"""The contract universe: load ``universe.json`` (package data) and resolve requests.
 
 Resolution follows what TWS does for reqContractDetails: a conId wins; else
 symbol + secType + currency + primaryExchange narrow the candidates, and the
@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .hours import Calendar
 
-DEFAULT_UNIVERSE = Path(__file__).resolve().parents[3] / "configs" / "universe.json"
+# package data, so a non-editable install has it too (scripts/gen_universe.py writes it)
+DEFAULT_UNIVERSE = resources.files(__package__) / "universe.json"
 MAX_MATCHING_SYMBOLS = 16
 _DERIVATIVES = {"STK": ("CFD", "OPT", "IOPT", "WAR", "BAG"), "CASH": ("CFD",)}
 
@@ -126,8 +128,9 @@ class Universe:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Universe:
-        """Load a universe file (default: the repo's configs/universe.json)."""
-        target = Path(path or os.environ.get("TRADERCTL_SIM_UNIVERSE") or DEFAULT_UNIVERSE)
+        """Load a universe file (default: the packaged universe.json)."""
+        given = path or os.environ.get("TRADERCTL_SIM_UNIVERSE")
+        target = Path(given) if given else DEFAULT_UNIVERSE
         raw = json.loads(target.read_text())
         return cls.from_dict(raw)
 

@@ -1,4 +1,5 @@
-"""IBC's ``config.ini``: rendered from ``ibc/config.ini.template``, written atomically, 0600.
+"""IBC's ``config.ini``: rendered from ``config.ini.template`` (package data), written
+atomically, 0600.
 
 The template holds only keys IBC documents, with ``${Key}`` placeholders for
 the values traderctl decides. IBC reads the file with
@@ -14,6 +15,7 @@ import os
 import string
 import tempfile
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 
 TEMPLATE_NAME = "config.ini.template"
@@ -24,8 +26,8 @@ class IniError(ValueError):
 
 
 def default_template() -> str:
-    """``ibc/config.ini.template`` of the source tree this package lives in."""
-    return str(Path(__file__).resolve().parents[3] / "ibc" / TEMPLATE_NAME)
+    """The template shipped in the package (``traderctl/tws/config.ini.template``)."""
+    return str(resources.files(__package__) / TEMPLATE_NAME)
 
 
 def escape_value(value: str) -> str:

@@ -97,7 +97,7 @@ def tws_fields() -> dict[str, Field]:
         "ibc_path": Field(FilePath(), None, f"IBC's directory (default {DEFAULT_IBC_PATH})."),
         "ibc_ini_template": Field(FilePath(), None,
                                   "Template of IBC's config.ini "
-                                  "(default ibc/config.ini.template)."),
+                                  "(default: the one shipped in traderctl/tws/)."),
         "java_path": Field(FilePath(), None,
                            "Directory holding the java binary (IBC --java-path)."),
         "api_port": Field(Port(), None,
@@ -150,7 +150,8 @@ def tws_fields() -> dict[str, Field]:
         "soft_attempts": Field(Int(min=0), 3, "RECONNECTDATA/RECONNECTACCOUNT tries per incident."),
         "stop_grace": Field(Duration(), 20.0, "After IBC's STOP, wait this long before signals."),
         "reset_windows_file": Field(FilePath(), None,
-                                    "IB reset windows (default configs/reset-windows.yaml)."),
+                                    "IB reset windows (default: reset-windows.yaml next to "
+                                    "the config, in /etc/traderctl, else the shipped one)."),
         "reset_windows": Field(ListOf(window_type()), None,
                                "Reset windows inline; replaces the file ([] = none)."),
         "reset_regions": Field(ListOf(Choice(*REGIONS[:-1]), allow_string=True), [],

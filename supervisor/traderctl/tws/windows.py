@@ -1,6 +1,6 @@
 """IB's reset windows as data: when failures of a TWS session are expected, not acted on.
 
-Windows come from ``configs/reset-windows.yaml`` (IB's published schedule) or
+Windows come from ``reset-windows.yaml`` (IB's published schedule) or
 from the service's ``reset_windows`` list, in the same shape::
 
     - {name: north-america-daily, timezone: America/New_York,
@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -148,12 +149,13 @@ def load_windows_file(path: str | os.PathLike[str]) -> list[ResetWindow]:
 
 
 def default_windows_file(config_source: str | None) -> str | None:
-    """Where the default windows live: next to the config file, the source tree, /etc."""
+    """Where the default windows live: next to the config file, /etc/traderctl, else the
+    copy shipped in the package (``traderctl/tws/reset-windows.yaml``)."""
     candidates = []
     if config_source:
         candidates.append(Path(config_source).resolve().parent / DEFAULT_FILE_NAME)
-    candidates.append(Path(__file__).resolve().parents[3] / "configs" / DEFAULT_FILE_NAME)
     candidates.append(Path("/etc/traderctl") / DEFAULT_FILE_NAME)
+    candidates.append(Path(str(resources.files(__package__) / DEFAULT_FILE_NAME)))
     for candidate in candidates:
         if candidate.is_file():
             return str(candidate)
