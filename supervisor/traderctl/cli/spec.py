@@ -85,16 +85,22 @@ def parse_fast(spec: CommandSpec, argv: list[str]) -> dict[str, Any] | None:
             values[opt.name].append(value)
         else:
             values[opt.name] = value
+    if not _assign_positionals(positionals, free, values):
+        return None
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def _assign_positionals(positionals: list[Any], free: list[str], values: dict[str, Any]
+                        ) -> bool:
+    """Hand the free words to the positional options; False when they don't fit."""
     for opt in positionals:
         if opt.many:
             values[opt.name], free = free, []
         elif free:
             values[opt.name] = free.pop(0)
         if opt.required and not values[opt.name]:
-            return None
-    if free:
-        return None
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+            return False
+    return not free
 
 
 def _convert(kind: type, text: str) -> Any:
