@@ -20,6 +20,7 @@ from traderctl.events import Event
 from traderctl.logs import add_secrets, get_logger
 from traderctl.plugins import PluginManager
 from traderctl.services.driver import Driver
+from traderctl.services.environment import config_secret_variables, set_secret_variables
 from traderctl.services.probes import collect_probe_types
 from traderctl.services.process import Child, become_subreaper, reap_orphans
 from traderctl.services.runner import ServiceRunner
@@ -66,6 +67,10 @@ class Supervisor:
         self.bus.on_drop = self._subscriber_dropped
         self.tasks: set[asyncio.Task[Any]] = set()
         self.stopping = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+        self._reload_requests = 0
+        self._reload_done = 0
+        self._reload_result: dict[str, Any] | None = None
         self.started_at = time.time()
         os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
         self.logs = LogFiles(os.path.join(self.data_dir, "logs"),
@@ -74,6 +79,7 @@ class Supervisor:
         self.state = StateFile(os.path.join(self.data_dir, "state.json"))
         self.control = ControlServer(config.get("supervisor.socket"), self.handle)
         self.scheduler = ServiceScheduler(self)
+        self._apply_secrets(config)
 
     # ---- life cycle --------------------------------------------------------------------------
 
@@ -110,7 +116,8 @@ class Supervisor:
         sd_notify("STOPPING=1", "STATUS=stopping services")
         self.emit(Event("supervisor_stopping", {}))
         self.scheduler.stop()
-        await self.stop_services(list(self.runners))
+        async with self._reload_lock:  # a reload in progress finishes first, none starts after
+            await self.stop_services(list(self.runners))
         await self.control.close()
         for task in list(self.tasks):
             task.cancel()
@@ -140,6 +147,11 @@ class Supervisor:
         return levels
 
     def _add_runner(self, name: str, spec: dict[str, Any]) -> None:
+        old = self.runners.get(name)
+        if old is not None and (old.child is not None or (old.task and not old.task.done())):
+            # an untracked second copy is the worst thing a supervisor can do (two TWS
+            # logins with one account): refuse loudly instead
+            raise RuntimeError(f"runner {name} replaced while it is still alive")
         runner = ServiceRunner(name, spec, self)
         self.runners[name] = runner
         runner.task = self.spawn_task(runner.run())
@@ -253,18 +265,44 @@ class Supervisor:
         except RequestError:
             pass  # already reported as reload_refused; the running config stays
 
+    def _apply_secrets(self, config: Config) -> None:
+        """Mask the secret values in logs and keep their variables from every child."""
+        add_secrets(config.secret_values())
+        set_secret_variables(config_secret_variables(config, os.environ))
+
     async def reload(self, source: str) -> dict[str, Any]:
-        """Apply a new config: add, remove and restart only the services whose spec changed."""
+        """Apply the config file again; requests that arrive meanwhile are merged.
+
+        Reloads are serialized: a request made while one is in progress waits for it,
+        then the first waiter reads the file once for every request queued behind it
+        (they all get that result). Two reloads never stop and start the same service
+        at the same time, so a changed service never runs twice.
+        """
         if self.reload_config is None:
             raise RequestError("this supervisor was started without a config source")
+        self._reload_requests += 1
+        ticket = self._reload_requests
+        async with self._reload_lock:
+            if self._reload_done >= ticket and self._reload_result is not None:
+                return self._reload_result  # a reload that began after our request covers it
+            covers = self._reload_requests
+            if self.stopping.is_set():
+                raise RequestError("the supervisor is shutting down")
+            result = await self._reload_once(source)
+            self._reload_done, self._reload_result = covers, result
+            return result
+
+    async def _reload_once(self, source: str) -> dict[str, Any]:
+        assert self.reload_config is not None
         try:
-            new = self.reload_config()
+            # off the loop: a hostile file must not freeze supervision while it is parsed
+            new = await asyncio.to_thread(self.reload_config)
         except ConfigError as exc:
             problems = [str(p) for p in exc.problems]
             self.emit(Event("reload_refused", {"source": source, "problems": problems}))
             raise RequestError("new configuration is invalid, keeping the running one:\n"
                                + "\n".join(problems)) from None
-        add_secrets(new.secret_values())
+        self._apply_secrets(new)
         old_specs = {n: r.spec for n, r in self.runners.items()}
         new_specs = new.section("services")
         removed = [n for n in old_specs if n not in new_specs]

@@ -24,6 +24,7 @@ from typing import Any
 import psutil
 
 from traderctl.logs import get_logger
+from traderctl.services.environment import inherited_environment
 
 log = get_logger(__name__)
 
@@ -106,7 +107,7 @@ async def spawn(argv: list[str], *, service: str, owner: str, cwd: str | None = 
     """Start ``argv`` in its own process group; raises OSError if it cannot be executed."""
     loop = asyncio.get_running_loop()
     run_id = os.urandom(6).hex()
-    full_env = {**(env if env is not None else os.environ),
+    full_env = {**(env if env is not None else inherited_environment()),
                 MARKER: service, MARKER_OWNER: owner, MARKER_RUN: run_id}
     argv, preexec = _with_death_signal(argv, cwd, full_env)
     popen = subprocess.Popen(  # noqa: ASYNC220 (returns at exec; vfork path)

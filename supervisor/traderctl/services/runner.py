@@ -9,7 +9,6 @@ runner reacts the moment something happens instead of on a polling tick.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from collections.abc import Awaitable
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from traderctl.events import utcnow
 from traderctl.services.backoff import Backoff, StartLimit
 from traderctl.services.driver import Driver, ProbeSettings
+from traderctl.services.environment import child_environment
 from traderctl.services.probes import ProbeResult
 from traderctl.services.process import (
     Child,
@@ -325,7 +325,7 @@ class ServiceRunner:
         self.driver.on_output(stream, line)
 
     def child_env(self) -> dict[str, str]:
-        return {**os.environ, **self.spec.get("env", {})}
+        return child_environment(self.spec.get("env", {}))
 
     def status(self) -> dict[str, Any]:
         return {
