@@ -11,6 +11,7 @@ from typing import Any
 
 from traderctl.config import Config, ConfigError
 from traderctl.daemon.control import AlreadyRunning, ControlServer, Peer, RequestError
+from traderctl.daemon.diskfull import DiskHealth
 from traderctl.daemon.eventbus import EventBus, Subscription
 from traderctl.daemon.logfiles import LogFiles
 from traderctl.daemon.scheduler import ServiceScheduler
@@ -73,10 +74,11 @@ class Supervisor:
         self._reload_result: dict[str, Any] | None = None
         self.started_at = time.time()
         os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        self.disk = DiskHealth(self.emit)
         self.logs = LogFiles(os.path.join(self.data_dir, "logs"),
                              config.get("supervisor.log_max_bytes"),
-                             config.get("supervisor.log_backups"))
-        self.state = StateFile(os.path.join(self.data_dir, "state.json"))
+                             config.get("supervisor.log_backups"), self.disk)
+        self.state = StateFile(os.path.join(self.data_dir, "state.json"), self.disk)
         self.control = ControlServer(config.get("supervisor.socket"), self.handle)
         self.scheduler = ServiceScheduler(self)
         self._apply_secrets(config)
@@ -116,9 +118,11 @@ class Supervisor:
         sd_notify("STOPPING=1", "STATUS=stopping services")
         self.emit(Event("supervisor_stopping", {}))
         self.scheduler.stop()
-        async with self._reload_lock:  # a reload in progress finishes first, none starts after
-            await self.stop_services(list(self.runners))
-        await self.control.close()
+        try:
+            async with self._reload_lock:  # a reload in progress finishes first, none after
+                await self.stop_services(list(self.runners))
+        finally:
+            await self.control.close()  # the socket goes, whatever happened above
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -241,12 +245,14 @@ class Supervisor:
         counts: dict[str, int] = {}
         for runner in self.runners.values():
             counts[runner.state] = counts.get(runner.state, 0) + 1
-        return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no services"
+        text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no services"
+        return f"{text}; {self.disk.detail()}" if self.disk.failing else text
 
     async def _status_loop(self) -> None:
         last = ""
         while True:
             await asyncio.sleep(1.0)
+            self.state.retry()  # after a full disk: the state file is written once there is room
             if (text := self.summary()) != last:
                 sd_notify(f"STATUS={text}")
                 last = text

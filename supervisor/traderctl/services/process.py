@@ -139,6 +139,17 @@ def _watch_exit(loop: asyncio.AbstractEventLoop, child: Child) -> None:
     loop.add_reader(pidfd, on_exit)
 
 
+def _deliver(on_line: LineCallback | None, stream: str, line: str) -> None:
+    """A failing consumer (a log write, a driver) must not stop the pump: the child would
+    then die of EPIPE on its next write."""
+    if on_line is None:
+        return
+    try:
+        on_line(stream, line)
+    except Exception as exc:
+        log.error("output_line_lost", stream=stream, error=repr(exc))
+
+
 async def _pump(pipe: Any, stream: str, on_line: LineCallback | None) -> None:
     """Forward a pipe line by line until EOF; runs until the child closes its end."""
     loop = asyncio.get_running_loop()
@@ -151,13 +162,12 @@ async def _pump(pipe: Any, stream: str, on_line: LineCallback | None) -> None:
                 raw = await reader.readuntil(b"\n")
             except asyncio.IncompleteReadError as exc:
                 raw = exc.partial
-                if raw and on_line:
-                    on_line(stream, raw.decode(errors="replace"))
+                if raw:
+                    _deliver(on_line, stream, raw.decode(errors="replace"))
                 break
             except asyncio.LimitOverrunError as exc:
                 raw = await reader.readexactly(exc.consumed)
-            if on_line:
-                on_line(stream, raw.decode(errors="replace").rstrip("\r\n"))
+            _deliver(on_line, stream, raw.decode(errors="replace").rstrip("\r\n"))
     finally:
         transport.close()
 

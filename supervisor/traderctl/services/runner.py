@@ -91,10 +91,17 @@ class ServiceRunner:
         self.wake.set()
 
     async def shutdown(self) -> None:
+        """Stop the loop and its child; a loop that crashed still leaves no child behind."""
         self.closing = True
         self.stop("shutdown")
         if self.task is not None:
-            await self.task
+            try:
+                await self.task
+            except Exception:
+                pass  # already logged by the supervisor's task callback
+        if self.child is not None:
+            child, self.child = self.child, None
+            await terminate_tree(child, signal.SIGKILL, 0.0, self.sup.owner)
 
     def _interrupt(self, reason: str) -> None:
         self.interrupt_reason = reason
