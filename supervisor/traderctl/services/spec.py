@@ -49,6 +49,8 @@ class Command(Type):
             raise Invalid(f"expected a command string or list of strings, got {describe(value)}")
         if not parts:
             raise Invalid("command is empty")
+        if any("\0" in part for part in parts):
+            raise Invalid("must not contain a NUL character")
         return parts
 
 
@@ -148,13 +150,20 @@ class ServiceSpecType(Type):
         if not isinstance(value, Mapping):
             raise Invalid(f"expected a service mapping, got {describe(value)}")
         type_name = value.get("type", "process")
+        if not isinstance(type_name, str):
+            # reported by the type's own Choice below; the base keys are still checked
+            type_name = ""
         out = convert_child(self.section_for(type_name), value, path, ctx) or {}
         service_type = self.types.get(type_name)
-        if service_type and service_type.needs_command and not out.get("command"):
+        if service_type and service_type.needs_command and "command" not in value:
             ctx.report((*path, "command"), "required value is missing")
+        raw_schedule = value.get("schedule")
         for i, item in enumerate(out.get("schedule") or []):
-            if item and not item.get("cron"):
+            given = raw_schedule[i] if isinstance(raw_schedule, list) else None
+            if item and not (isinstance(given, Mapping) and given.get("cron") is not None):
                 ctx.report((*path, "schedule", i, "cron"), "required value is missing")
+        if service_type is not None and service_type.check is not None and out:
+            service_type.check(out, lambda key, message: ctx.report((*path, key), message))
         return out
 
     def child(self, key: str | int) -> Type | None:
@@ -171,8 +180,14 @@ def _any_type_child(types: dict[str, ServiceType], key: str | int) -> Type | Non
     return None
 
 
+# a name becomes a file name (logs/<name>.log) and an environment value: no "." or ".."
+SERVICE_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+
+
 def services_section(pm: Any) -> MapOf:
-    return MapOf(ServiceSpecType(collect_service_types(pm), collect_probe_types(pm)))
+    return MapOf(ServiceSpecType(collect_service_types(pm), collect_probe_types(pm)),
+                 key_pattern=SERVICE_NAME,
+                 hint="letters, digits, _ . -, starting with a letter, digit or _")
 
 
 def check_services(config: Any, report: Callable[[Path, str], None]) -> None:
