@@ -73,7 +73,8 @@ class Config:
         return {str(v) for p, v, _ in self.leaves() if p in self.secret_paths and v}
 
     def leaves(self) -> Iterator[tuple[Path, Any, str]]:
-        """Every leaf value (lists count as leaves) with its origin."""
+        """Every leaf value with its origin; a list is a leaf unless it holds mappings
+        (``notify.targets[0].url``), which are walked like sections."""
         yield from _walk(self.data, (), self)
 
     def redacted(self) -> dict[str, Any]:
@@ -84,6 +85,9 @@ def _walk(node: Any, path: Path, config: Config) -> Iterator[tuple[Path, Any, st
     if isinstance(node, Mapping) and node:
         for key, value in node.items():
             yield from _walk(value, (*path, key), config)
+    elif isinstance(node, list) and any(isinstance(item, Mapping) for item in node):
+        for i, item in enumerate(node):
+            yield from _walk(item, (*path, i), config)
     else:
         yield path, node, config.origin(path)
 
@@ -93,6 +97,8 @@ def _redact(node: Any, path: Path, secrets: set[Path]) -> Any:
         return SECRET_MASK if node not in (None, "") else node
     if isinstance(node, Mapping):
         return {k: _redact(v, (*path, k), secrets) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_redact(v, (*path, i), secrets) for i, v in enumerate(node)]
     return node
 
 
