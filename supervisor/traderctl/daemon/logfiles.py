@@ -12,6 +12,7 @@ from collections import deque
 from datetime import datetime
 
 from traderctl.daemon.diskfull import DiskHealth
+from traderctl.private import private_dirs
 
 
 class LogFile:
@@ -93,7 +94,7 @@ class LogFiles:
         self.backups = backups
         self.health = health or DiskHealth()
         self.files: dict[str, LogFile] = {}
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        private_dirs(directory)
 
     def get(self, service: str) -> LogFile:
         if service not in self.files:

@@ -20,6 +20,7 @@ from traderctl.daemon.statefile import StateFile
 from traderctl.events import Event
 from traderctl.logs import add_secrets, get_logger
 from traderctl.plugins import PluginManager
+from traderctl.private import harden_process, private_dirs, tighten
 from traderctl.services.driver import Driver
 from traderctl.services.environment import config_secret_variables, set_secret_variables
 from traderctl.services.probes import collect_probe_types
@@ -37,7 +38,8 @@ def hold_lock(path: str) -> Any:
     """An exclusive flock held for the process's life; AlreadyRunning if another has it."""
     import fcntl
 
-    fh = open(path, "a+")  # held, unclosed, until shutdown
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fh = open(fd, "a+")  # held, unclosed, until shutdown
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -73,7 +75,7 @@ class Supervisor:
         self._reload_done = 0
         self._reload_result: dict[str, Any] | None = None
         self.started_at = time.time()
-        os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        private_dirs(self.data_dir)
         self.disk = DiskHealth(self.emit)
         self.logs = LogFiles(os.path.join(self.data_dir, "logs"),
                              config.get("supervisor.log_max_bytes"),
@@ -90,6 +92,8 @@ class Supervisor:
         # one supervisor per data_dir, checked before anything is touched: a second
         # `supervise` by mistake must not kill the first one's children as "stale"
         self.lock = hold_lock(os.path.join(self.data_dir, "supervisor.lock"))
+        harden_process()
+        tighten(self.data_dir)
         stale = self.state.kill_stale(self.owner)
         if stale:
             self.emit(Event("stale_children_killed", {"pids": stale}))
