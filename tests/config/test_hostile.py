@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import run_traderctl
 
 LAUGHS = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
-    f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n"
+    for p, n in zip("abcdefgh", "bcdefghi", strict=True))
 
 # (name, file content, a fragment of the expected problem)
 CASES: list[tuple[str, str | bytes, str]] = [

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from traderctl.config.loader import Config, Override, load_config
 from traderctl.config.schema import (
+    Bool,
     Choice,
     ConfigSection,
     Context,
@@ -89,6 +90,9 @@ def core_sections() -> list[ConfigSection]:
         "log_max_bytes": Field(Int(min=1024), 10 * 1024 * 1024,
                                "Per-service log file size before rotation."),
         "log_backups": Field(Int(min=0), 5, "Rotated log files kept per service."),
+        "cgroups": Field(Bool(), True,
+                         "A cgroup per service where the supervisor may create one (systemd "
+                         "Delegate=yes, or root); false: process groups and markers only."),
     }, doc="The supervisor daemon.")
     ib = Section({
         "host": Field(Str(), "127.0.0.1", "Where plugins reach TWS / IB Gateway."),

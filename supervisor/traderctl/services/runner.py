@@ -146,7 +146,8 @@ class ServiceRunner:
         try:
             launch = await self.driver.prepare()
             child = await spawn(launch.argv, service=self.name, owner=self.sup.owner,
-                                cwd=launch.cwd, env=launch.env, on_line=self._on_line)
+                                cwd=launch.cwd, env=launch.env, on_line=self._on_line,
+                                cgroup=self.sup.cgroup_for(self.name))
         except (OSError, ValueError) as exc:
             self._set("backoff", f"cannot start: {exc}")
             self._after_failure(None, f"cannot start: {exc}")
