@@ -54,6 +54,7 @@ class Config:
     origins: dict[Path, str] = field(default_factory=dict)
     secret_paths: set[Path] = field(default_factory=set)
     source: str | None = None
+    origin_aliases: dict[Path, Path] = field(default_factory=dict)
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -67,6 +68,8 @@ class Config:
         return self.data.get(name) or {}
 
     def origin(self, path: Path) -> str:
+        if path not in self.origins and path in self.origin_aliases:
+            path = self.origin_aliases[path]
         return self.origins.get(path, "default")
 
     def secret_values(self) -> set[str]:
@@ -140,7 +143,7 @@ def load_config(
 
     ctx = Context(report, os.path.dirname(os.path.abspath(file)) if file else os.getcwd())
     data = schema.convert(raw, (), ctx)
-    config = Config(data, origins, ctx.secret_paths, file)
+    config = Config(data, origins, ctx.secret_paths, file, ctx.origin_aliases)
     if finalize and not problems:
         finalize(config, report)
     if problems:

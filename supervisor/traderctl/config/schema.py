@@ -7,6 +7,7 @@ and reports every problem at once instead of stopping at the first.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -37,6 +38,9 @@ class Context:
         self.report = report
         self.base_dir = base_dir
         self.secret_paths: set[Path] = set()
+        #: a converted key written under another name in the file (a probe's ``kind`` and
+        #: ``value`` come from its ``tcp:`` key): where to look up its origin
+        self.origin_aliases: dict[Path, Path] = {}
 
 
 def describe(value: Any) -> str:
@@ -344,7 +348,9 @@ class Section(Type):
             return convert_child(spec.type, value[key], child, ctx)
         if spec.required:
             ctx.report(child, "required value is missing")
-        return spec.default
+        # a copy: one shared default list would be one object in every service
+        return copy.deepcopy(spec.default) if isinstance(spec.default, list | dict) \
+            else spec.default
 
     def sample(self) -> Any:
         return {k: f.sample() if isinstance(f, Section) else f.type.sample()

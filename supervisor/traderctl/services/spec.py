@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -96,6 +97,7 @@ class ProbeSpec(Type):
         kind = chosen[0]
         fields = {kind: Field(self.kinds[kind].type), **self.common}
         out = Section(fields).convert(value, path, ctx)
+        ctx.origin_aliases[(*path, "kind")] = ctx.origin_aliases[(*path, "value")] = (*path, kind)
         return {"kind": kind, "value": out.pop(kind), **out}
 
     def sample(self) -> Any:
@@ -162,6 +164,8 @@ class ServiceSpecType(Type):
             given = raw_schedule[i] if isinstance(raw_schedule, list) else None
             if item and not (isinstance(given, Mapping) and given.get("cron") is not None):
                 ctx.report((*path, "schedule", i, "cron"), "required value is missing")
+        if out and not out.get("cwd"):
+            _resolve_commands(out, ctx.base_dir)
         if service_type is not None and service_type.check is not None and out:
             service_type.check(out, lambda key, message: ctx.report((*path, key), message))
         return out
@@ -171,6 +175,17 @@ class ServiceSpecType(Type):
 
     def sample(self) -> Any:
         return self.section_for("process").sample()
+
+
+def _resolve_commands(spec: dict[str, Any], base_dir: str) -> None:
+    """Without a ``cwd``, a relative command path (``bin/run``) is taken from the config
+    file's folder, like ``cwd`` itself, not from wherever the supervisor was started."""
+    commands = [spec.get("command")] + [
+        probe["value"] for probe in (spec.get("readiness"), spec.get("liveness"))
+        if probe and probe.get("kind") == "command"]
+    for argv in commands:
+        if argv and "/" in argv[0] and not os.path.isabs(argv[0]):
+            argv[0] = os.path.normpath(os.path.join(base_dir, argv[0]))
 
 
 def _any_type_child(types: dict[str, ServiceType], key: str | int) -> Type | None:
