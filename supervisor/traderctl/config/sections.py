@@ -14,6 +14,7 @@ from traderctl.config.schema import (
     Choice,
     ConfigSection,
     Context,
+    Duration,
     Field,
     FilePath,
     Int,
@@ -90,6 +91,9 @@ def core_sections() -> list[ConfigSection]:
         "log_max_bytes": Field(Int(min=1024), 10 * 1024 * 1024,
                                "Per-service log file size before rotation."),
         "log_backups": Field(Int(min=0), 5, "Rotated log files kept per service."),
+        "ready_timeout": Field(Duration(), 60.0,
+                               "systemd READY=1 once every autostart service runs, or after "
+                               "this long (keep it below the unit's TimeoutStartSec)."),
         "cgroups": Field(Bool(), True,
                          "A cgroup per service where the supervisor may create one (systemd "
                          "Delegate=yes, or root); false: process groups and markers only."),

@@ -15,7 +15,7 @@ from traderctl.daemon.diskfull import DiskHealth
 from traderctl.daemon.eventbus import EventBus, Subscription
 from traderctl.daemon.logfiles import LogFiles
 from traderctl.daemon.scheduler import ServiceScheduler
-from traderctl.daemon.sdnotify import sd_notify, watchdog_interval
+from traderctl.daemon.sdnotify import announce_ready, sd_notify, watchdog_interval
 from traderctl.daemon.statefile import StateFile
 from traderctl.events import Event
 from traderctl.logs import add_secrets, get_logger
@@ -111,7 +111,8 @@ class Supervisor:
         self.spawn_task(self._status_loop())
         if (interval := watchdog_interval()) is not None:
             self.spawn_task(self._watchdog(interval))
-        sd_notify("READY=1", f"STATUS={self.summary()}")
+        self.spawn_task(announce_ready(self.startup_progress,
+                                       self.config.get("supervisor.ready_timeout", 60.0)))
         self.emit(Event("supervisor_started", {"pid": os.getpid(), "socket": self.control.path,
                                                "services": list(self.runners)}))
         try:
@@ -283,6 +284,18 @@ class Supervisor:
 
     def _subscriber_dropped(self, sub: Subscription) -> None:
         log.warning("subscriber_dropped", reason="not reading fast enough")
+
+    def startup_progress(self) -> tuple[bool, str]:
+        """Whether every autostart service is running (or done, or failed), and a STATUS."""
+        autostart = [r for r in self.runners.values() if r.spec["autostart"]]
+        pending = [r for r in autostart if not (
+            r.state == "running" or r.failed
+            or (r.state == "stopped" and not r.want_up and r.last_exit is not None))]
+        if not pending:
+            return True, self.summary()
+        up = len(autostart) - len(pending)
+        waiting = ", ".join(f"{r.name} ({r.state})" for r in pending[:5])
+        return False, f"starting: {up}/{len(autostart)} up; waiting for {waiting}"
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
