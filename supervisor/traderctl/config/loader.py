@@ -175,7 +175,7 @@ def _env_keys(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
 
 def _apply_override(schema: Section, raw: dict[str, Any], origins: dict[Path, str],
                     item: Override, problems: list[Problem]) -> None:
-    path: Path = tuple(item.key.split("."))
+    path: tuple[str, ...] = tuple(item.key.split("."))
     type_ = _lookup(schema, path)
     if type_ is None or not item.key:
         problems.append(Problem(item.origin, item.key or "<empty>", "unknown key"))

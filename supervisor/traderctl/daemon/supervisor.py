@@ -9,11 +9,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from traderctl.config import Config, ConfigError
+from traderctl.config import Config
 from traderctl.daemon.control import AlreadyRunning, ControlServer, Peer, RequestError
 from traderctl.daemon.diskfull import DiskHealth
 from traderctl.daemon.eventbus import EventBus, Subscription
 from traderctl.daemon.logfiles import LogFiles
+from traderctl.daemon.reload import ReloadQueue, apply_reload
 from traderctl.daemon.scheduler import ServiceScheduler
 from traderctl.daemon.sdnotify import announce_ready, sd_notify, watchdog_interval
 from traderctl.daemon.statefile import StateFile
@@ -71,10 +72,7 @@ class Supervisor:
         self.bus.on_drop = self._subscriber_dropped
         self.tasks: set[asyncio.Task[Any]] = set()
         self.stopping = asyncio.Event()
-        self._reload_lock = asyncio.Lock()
-        self._reload_requests = 0
-        self._reload_done = 0
-        self._reload_result: dict[str, Any] | None = None
+        self.reloads = ReloadQueue()
         self.started_at = time.time()
         private_dirs(self.data_dir)
         self.disk = DiskHealth(self.emit)
@@ -85,7 +83,7 @@ class Supervisor:
         self.control = ControlServer(config.get("supervisor.socket"), self.handle)
         self.scheduler = ServiceScheduler(self)
         self.cgroups: ServiceCgroups | None = None
-        self._apply_secrets(config)
+        self.apply_secrets(config)
 
     # ---- life cycle --------------------------------------------------------------------------
 
@@ -106,7 +104,7 @@ class Supervisor:
         self._install_signals()
         self.pm.notify("on_config", config=self.config)
         for name in topological_order(self.config.section("services")):
-            self._add_runner(name, self.config.section("services")[name])
+            self.add_runner(name, self.config.section("services")[name])
         self.scheduler.start()
         self.spawn_task(self._status_loop())
         if (interval := watchdog_interval()) is not None:
@@ -149,7 +147,7 @@ class Supervisor:
         self.emit(Event("supervisor_stopping", {}))
         self.scheduler.stop()
         try:
-            async with self._reload_lock:  # a reload in progress finishes first, none after
+            async with self.reloads.lock:  # a reload in progress finishes first, none after
                 await self.stop_services(list(self.runners))
         finally:
             await self.control.close()  # the socket goes, whatever happened above
@@ -183,7 +181,7 @@ class Supervisor:
             levels[depth[name]].append(name)
         return levels
 
-    def _add_runner(self, name: str, spec: dict[str, Any]) -> None:
+    def add_runner(self, name: str, spec: dict[str, Any]) -> None:
         old = self.runners.get(name)
         if old is not None and (old.child is not None or (old.task and not old.task.done())):
             # an untracked second copy is the worst thing a supervisor can do (two TWS
@@ -327,61 +325,16 @@ class Supervisor:
         except RequestError:
             pass  # already reported as reload_refused; the running config stays
 
-    def _apply_secrets(self, config: Config) -> None:
+    def apply_secrets(self, config: Config) -> None:
         """Mask the secret values in logs and keep their variables from every child."""
         add_secrets(config.secret_values())
         set_secret_variables(config_secret_variables(config, os.environ))
 
     async def reload(self, source: str) -> dict[str, Any]:
-        """Apply the config file again; requests that arrive meanwhile are merged.
-
-        Reloads are serialized: a request made while one is in progress waits for it,
-        then the first waiter reads the file once for every request queued behind it
-        (they all get that result). Two reloads never stop and start the same service
-        at the same time, so a changed service never runs twice.
-        """
+        """Apply the config file again (serialized and merged, see :class:`ReloadQueue`)."""
         if self.reload_config is None:
             raise RequestError("this supervisor was started without a config source")
-        self._reload_requests += 1
-        ticket = self._reload_requests
-        async with self._reload_lock:
-            if self._reload_done >= ticket and self._reload_result is not None:
-                return self._reload_result  # a reload that began after our request covers it
-            covers = self._reload_requests
-            if self.stopping.is_set():
-                raise RequestError("the supervisor is shutting down")
-            result = await self._reload_once(source)
-            self._reload_done, self._reload_result = covers, result
-            return result
-
-    async def _reload_once(self, source: str) -> dict[str, Any]:
-        assert self.reload_config is not None
-        try:
-            # off the loop: a hostile file must not freeze supervision while it is parsed
-            new = await asyncio.to_thread(self.reload_config)
-        except ConfigError as exc:
-            problems = [str(p) for p in exc.problems]
-            self.emit(Event("reload_refused", {"source": source, "problems": problems}))
-            raise RequestError("new configuration is invalid, keeping the running one:\n"
-                               + "\n".join(problems)) from None
-        self._apply_secrets(new)
-        old_specs = {n: r.spec for n, r in self.runners.items()}
-        new_specs = new.section("services")
-        removed = [n for n in old_specs if n not in new_specs]
-        changed = [n for n in old_specs if n in new_specs and new_specs[n] != old_specs[n]]
-        added = [n for n in new_specs if n not in old_specs]
-        await self.stop_services(removed + changed)
-        self.config = new
-        for name in topological_order(new_specs):
-            if name in added or name in changed:
-                self._add_runner(name, new_specs[name])
-        for runner in self.runners.values():
-            runner.poke()
-        self.scheduler.reschedule()
-        self.pm.notify("on_config", config=new)
-        result = {"added": added, "removed": removed, "restarted": changed}
-        self.emit(Event("config_reloaded", {"source": source, **result}))
-        return result
+        return await self.reloads.submit(lambda: apply_reload(self, source))
 
     # ---- control requests ---------------------------------------------------------------------
 

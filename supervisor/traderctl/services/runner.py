@@ -197,7 +197,7 @@ class ServiceRunner:
 
     async def _while_running(self, child: Child) -> str:
         settings = self.driver.liveness()
-        work = [self._watch_liveness(settings)] if settings is not None else []
+        work: list[Awaitable[str]] = [self._watch_liveness(settings)] if settings else []
         extra = self.driver.running_task()
         if extra is not None:
             work.append(extra)

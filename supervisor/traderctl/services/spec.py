@@ -95,7 +95,7 @@ class ProbeSpec(Type):
         if len(chosen) != 1:
             raise Invalid(f"expected exactly one of {', '.join(self.kinds)}, got {sorted(value)}")
         kind = chosen[0]
-        fields = {kind: Field(self.kinds[kind].type), **self.common}
+        fields: dict[str, Field | Section] = {kind: Field(self.kinds[kind].type), **self.common}
         out = Section(fields).convert(value, path, ctx)
         ctx.origin_aliases[(*path, "kind")] = ctx.origin_aliases[(*path, "value")] = (*path, kind)
         return {"kind": kind, "value": out.pop(kind), **out}
