@@ -97,3 +97,13 @@ def test_hostile_config_is_a_located_error(tmp_path: Path, clean_env: dict[str, 
     assert any(expected in line for line in problems), result.stderr
     assert not any("required value is missing" in line for line in problems), result.stderr
     assert (tmp_path / "plain").read_text() == "not a socket\n"
+
+
+@pytest.mark.parametrize("value", ["&a [*a]", LAUGHS, "[" * 5000])
+def test_hostile_environment_values_are_errors_not_hangs(tmp_path: Path, clean_env: dict[str, str],
+                                                         value: str) -> None:
+    env = {**clean_env, "TRADERCTL_IB__HOST": value, "TRADERCTL_SERVICES__A__COMMAND": "x",
+           "TRADERCTL_SERVICES__A__DEPENDS_ON": value}
+    result = run_traderctl("config", "check", env=env, cwd=tmp_path, timeout=20)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2, result.stderr

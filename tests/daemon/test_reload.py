@@ -49,3 +49,18 @@ def test_sighup_storm_while_a_changed_service_stops_leaves_one_copy(daemon, tmp_
     assert len(restarted) == 1
     d.client.call("stop", names=["slow"])
     wait_until(lambda: not copies(tmp_path, "slow"), 10, "no copy after stop")
+
+
+def test_reload_of_an_alias_bomb_is_refused_at_once(daemon) -> None:
+    from tests.config.test_hostile import LAUGHS
+
+    d = daemon(f"a:\n  command: {child('sleeper')}\n")
+    pid = d.wait_state("a", "running")["pid"]
+    d.config.write_text(d.config.read_text() + LAUGHS)
+    started = time.monotonic()
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: d.events("reload_refused"), 5, "reload_refused")
+    assert time.monotonic() - started < 5
+    (refused,) = d.events("reload_refused")
+    assert any("YAML aliases expand" in p for p in refused["problems"])
+    assert d.service("a")["pid"] == pid

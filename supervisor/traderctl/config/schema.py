@@ -58,12 +58,9 @@ class Type:
 
     def from_text(self, text: str) -> Any:
         """Parse an environment variable or ``--set`` value before ``convert``."""
-        import yaml
+        from traderctl.config.yamlfile import parse_value
 
-        try:
-            return yaml.safe_load(text) if text.strip() else text
-        except yaml.YAMLError:
-            return text
+        return parse_value(text) if text.strip() else text
 
     def sample(self) -> Any:
         """A short description of the expected form, for ``config schema``."""

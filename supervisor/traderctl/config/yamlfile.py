@@ -53,6 +53,20 @@ def load_yaml_file(path: str) -> YamlDocument:
     return doc
 
 
+def parse_value(text: str) -> Any:
+    """One value from an environment variable or ``--set``, with the file's alias bounds;
+    text that is not clean YAML stays the text itself."""
+    doc = YamlDocument(path="<value>", data=None)
+    node = _compose(text, doc)
+    if node is None or doc.problems:
+        return text
+    try:
+        data = _Builder(doc).build(node, ())
+    except (_Refused, RecursionError):
+        return text
+    return text if doc.problems else data
+
+
 def _read_text(path: str, doc: YamlDocument) -> str | None:
     try:
         with open(path, "rb") as fh:
