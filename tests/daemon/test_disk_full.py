@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def test_full_disk_degrades_and_recovers(small_data_dir: Path, daemon) -> None:
     assert "cannot write under data_dir" in status["supervisor"]["disk"]["detail"]
     assert "state" in status["supervisor"]["disk"]["writers"]
     assert d.service("chatty")["pid"] == chatty_pid  # no EPIPE, no restart
+    shown = subprocess.run([sys.executable, "-m", "traderctl", "--config", str(d.config),
+                            "status"], capture_output=True, text=True, timeout=30, check=False)
+    assert "warning: cannot write under data_dir" in shown.stderr
     assert d.proc.poll() is None
     os.unlink(filler)
     wait_until(lambda: d.events("disk_recovered"), 10, "a disk_recovered event")
@@ -71,3 +75,14 @@ def test_full_disk_degrades_and_recovers(small_data_dir: Path, daemon) -> None:
     assert d.service("chatty")["pid"] == chatty_pid
     assert d.stop() == 0
     assert not os.path.exists(d.socket)
+
+
+def test_supervisor_starts_on_a_full_disk(small_data_dir: Path, daemon) -> None:
+    filler = fill(small_data_dir)
+    d = daemon(f"chatty:\n  command: {child('chatty', 0.05)}\n")
+    d.wait_state("chatty", "running")
+    wait_until(lambda: d.client.call("status")["supervisor"]["disk"], 10, "a disk detail")
+    os.unlink(filler)
+    wait_until(lambda: d.client.call("status")["supervisor"]["disk"] is None, 10, "recovery")
+    log = small_data_dir / "logs" / "chatty.log"
+    wait_until(lambda: log.exists() and log.stat().st_size > 0, 10, "chatty's log")

@@ -28,6 +28,8 @@ def status(app: App, names: tuple[str, ...], as_json: bool) -> None:
         print_table(["name", "state", "pid", "since", "restarts", "detail"], [
             (s["name"], s["state"], s["pid"] or "-", _age(now, s["since"]), s["restarts"],
              s["detail"]) for s in services])
+    if disk := result["supervisor"].get("disk"):
+        click.echo(f"warning: {disk['detail']}", err=True)  # a full disk under data_dir
     down = [s for s in services if s["autostart"] and s["state"] != "running"]
     raise click.exceptions.Exit(EXIT_NOT_RUNNING if down else 0)
 

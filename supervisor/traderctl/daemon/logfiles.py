@@ -94,9 +94,18 @@ class LogFiles:
         self.backups = backups
         self.health = health or DiskHealth()
         self.files: dict[str, LogFile] = {}
-        private_dirs(directory)
+        try:
+            private_dirs(directory)
+        except OSError as exc:  # a full disk at start: every line is dropped and counted
+            self.health.failed("logs", directory, exc)
 
     def get(self, service: str) -> LogFile:
+        if "logs" in self.health.failing:
+            try:
+                private_dirs(self.directory)
+                self.health.ok("logs")
+            except OSError:
+                pass
         if service not in self.files:
             path = os.path.join(self.directory, f"{service}.log")
             self.files[service] = LogFile(path, self.max_bytes, self.backups, self.health)

@@ -50,10 +50,13 @@ def hold_lock(path: str) -> Any:
         fh.close()
         where = os.path.dirname(path)
         raise AlreadyRunning(f"another supervisor (pid {owner}) uses {where}") from None
-    fh.seek(0)
-    fh.truncate()
-    fh.write(str(os.getpid()))
-    fh.flush()
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+    except OSError:
+        pass  # a full disk: the lock itself is what counts, the pid is for the message
     return fh
 
 
