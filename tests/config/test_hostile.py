@@ -107,3 +107,17 @@ def test_hostile_environment_values_are_errors_not_hangs(tmp_path: Path, clean_e
     result = run_traderctl("config", "check", env=env, cwd=tmp_path, timeout=20)
     assert "Traceback" not in result.stderr
     assert result.returncode == 2, result.stderr
+
+
+@pytest.mark.parametrize("name", ["socket_too_long", "socket_is_directory", "data_dir_is_file",
+                                  "data_dir_in_proc", "recursive_alias", "nan_duration"])
+def test_supervise_refuses_what_config_check_refuses(tmp_path: Path, clean_env: dict[str, str],
+                                                     name: str) -> None:
+    (content,) = [c[1] for c in CASES if c[0] == name]
+    (tmp_path / "plain").write_text("not a socket\n")
+    config = tmp_path / "trader.yaml"
+    assert isinstance(content, str)
+    config.write_text(content.replace("{tmp}", str(tmp_path)))
+    result = run_traderctl("--config", str(config), "supervise", env=clean_env, timeout=20)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "nothing was started" in result.stderr
