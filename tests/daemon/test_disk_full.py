@@ -67,6 +67,7 @@ def test_full_disk_degrades_and_recovers(small_data_dir: Path, daemon) -> None:
     os.unlink(filler)
     wait_until(lambda: d.events("disk_recovered"), 10, "a disk_recovered event")
     assert d.client.call("status")["supervisor"]["disk"] is None
+    assert len(d.events("disk_full")) == 1 and len(d.events("disk_recovered")) == 1  # no flap
     state = (small_data_dir / "state.json").read_text()
     wait_until(lambda: str(other_pid) in (small_data_dir / "state.json").read_text(), 5,
                f"the state file retried (is {state})")

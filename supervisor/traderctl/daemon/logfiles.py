@@ -40,9 +40,11 @@ class LogFile:
             if self.size >= self.max_bytes:
                 self.rotate()
         except OSError as exc:
-            self.health.failed(f"log:{os.path.basename(self.path)}", self.path, exc, dropped=1)
+            self.health.failed("logs", self.path, exc, dropped=1)
             return False
-        self.health.ok(f"log:{os.path.basename(self.path)}")
+        # one writer for all log files: they share the disk, and a service that is quiet
+        # after a failed line must not keep the supervisor "full" once there is room again
+        self.health.ok("logs")
         return True
 
     def _write_all(self, data: bytes) -> None:
@@ -97,13 +99,13 @@ class LogFiles:
         try:
             private_dirs(directory)
         except OSError as exc:  # a full disk at start: every line is dropped and counted
-            self.health.failed("logs", directory, exc)
+            self.health.failed("logs_dir", directory, exc)
 
     def get(self, service: str) -> LogFile:
-        if "logs" in self.health.failing:
+        if "logs_dir" in self.health.failing:
             try:
                 private_dirs(self.directory)
-                self.health.ok("logs")
+                self.health.ok("logs_dir")
             except OSError:
                 pass
         if service not in self.files:

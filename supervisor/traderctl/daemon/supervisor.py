@@ -303,13 +303,14 @@ class Supervisor:
         for runner in self.runners.values():
             counts[runner.state] = counts.get(runner.state, 0) + 1
         text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no services"
-        return f"{text}; {self.disk.detail()}" if self.disk.failing else text
+        return f"{text}; {self.disk.detail()}" if self.disk.active else text
 
     async def _status_loop(self) -> None:
         last = ""
         while True:
             await asyncio.sleep(1.0)
             self.state.retry()  # after a full disk: the state file is written once there is room
+            self.disk.poll()
             if (text := self.summary()) != last:
                 sd_notify(f"STATUS={text}")
                 last = text
