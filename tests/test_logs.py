@@ -62,3 +62,19 @@ def test_console_format_is_readable() -> None:
     configure_logging("info", "auto")
     line = buf.getvalue()
     assert "service_started" in line and "service=web" in line and not line.startswith("{")
+
+
+def test_secrets_in_lists_nested_mappings_and_exceptions_are_redacted(stream) -> None:
+    url = "https://hooks.example.com/services/T0/B0/w3bh00k-token"
+    add_secrets([url])
+    try:
+        raise ConnectionError("Max retries exceeded with url: /services/T0/B0/w3bh00k-token")
+    except ConnectionError as exc:
+        get_logger("t").warning("notification_failed", error=str(exc), exc_info=exc,
+                                targets=[{"name": "hook", "url": url}],
+                                nested={"deeper": [("x", url)], "api_key": "literal"})
+    text = stream.getvalue()
+    assert "w3bh00k-token" not in text and "literal" not in text
+    (rec,) = records(stream)
+    assert rec["targets"] == [{"name": "hook", "url": "***"}]
+    assert rec["nested"] == {"deeper": [["x", "***"]], "api_key": "***"}

@@ -24,31 +24,62 @@ _configured = False
 
 
 def add_secrets(values: Iterable[str]) -> None:
-    """Register secret values (passwords, API keys) to mask wherever they appear."""
-    _secrets.update(v for v in values if v and len(v) >= 3)
+    """Register secret values (passwords, API keys, webhook URLs) to mask wherever they
+    appear. A URL's token usually sits in its path or query, and error texts quote those
+    alone (``Max retries exceeded with url: /services/T0/B0/xyz``): they are masked too."""
+    for value in values:
+        if value and len(value) >= 3:
+            _secrets.add(value)
+            _secrets.update(_url_parts(value))
+
+
+def _url_parts(value: str) -> set[str]:
+    if "://" not in value:
+        return set()
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        url = urlsplit(value)
+    except ValueError:
+        return set()
+    parts = {url.path + ("?" + url.query if url.query else ""), url.path, url.query,
+             url.password or ""}
+    parts |= {unquote(p) for p in parts}
+    return {p for p in parts if len(p.strip("/")) >= 6}
 
 
 def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Any:
-    """structlog processor: mask secret-looking keys and every known secret value."""
+    """structlog processor: mask secret-looking keys and every known secret value,
+    inside lists and nested mappings (and formatted exceptions) too."""
     for key, value in list(event_dict.items()):
-        if SECRET_KEYS.search(key) and value not in (None, "", MASK):
-            event_dict[key] = MASK
-        elif isinstance(value, str):
-            event_dict[key] = redact_text(value)
-        elif isinstance(value, list | tuple | dict):
-            event_dict[key] = redact_text(repr(value)) if _contains_secret(repr(value)) else value
+        event_dict[key] = redact_value(key, value)
     return event_dict
 
 
+def redact_value(key: str, value: Any, depth: int = 0) -> Any:
+    """``value`` with secrets masked; ``key`` is the name it is filed under."""
+    if SECRET_KEYS.search(key) and value not in (None, "", MASK) and \
+            not isinstance(value, dict | list | tuple):
+        return MASK
+    if isinstance(value, str):
+        return redact_text(value)
+    if depth > 20:
+        return redact_text(repr(value))
+    if isinstance(value, dict):
+        return {k: redact_value(str(k), v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value("", v, depth + 1) for v in value]
+    if isinstance(value, BaseException):
+        return redact_text(repr(value))
+    return value
+
+
 def redact_text(text: str) -> str:
-    for secret in _secrets:
+    # longest first: a whole URL is masked before its path would leave the host behind
+    for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
     return text
-
-
-def _contains_secret(text: str) -> bool:
-    return any(secret in text for secret in _secrets)
 
 
 def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
@@ -73,14 +104,14 @@ def _setup() -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact,
     ]
     renderer: Any
+    # exceptions are turned into data before redaction: their texts carry URLs and tokens
     if use_json:
         renderer = structlog.processors.JSONRenderer(default=str)
-        shared.append(structlog.processors.dict_tracebacks)
+        shared += [structlog.processors.dict_tracebacks, redact]
     else:  # for a person: no empty fields, `from -> to` in that order
-        shared.append(readable)
+        shared += [structlog.processors.format_exc_info, readable, redact]
         renderer = structlog.dev.ConsoleRenderer(colors=_isatty(stream), sort_keys=False)
     handler = logging.StreamHandler(stream)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(

@@ -158,3 +158,44 @@ def test_missing_explicit_file_is_an_error(cli, tmp_path: Path) -> None:
     result = cli("--config", str(tmp_path / "nope.yaml"), "config", "show")
     assert result.exit_code == 2
     assert "cannot read config file" in result.stderr
+
+
+def test_secrets_inside_lists_print_as_stars(cli, tmp_path: Path) -> None:
+    url = "https://hooks.example.com/services/T0/B0/tok3n-in-a-list"
+    cfg = write(tmp_path / "t.yaml", f"notify:\n  targets:\n    - name: hook\n      url: {url}\n")
+    for args in (["config", "show"], ["config", "show", "--json"],
+                 ["config", "show", "--origin"], ["config", "show", "--origin", "--json"]):
+        result = cli("--config", str(cfg), *args)
+        assert result.exit_code == 0, result.output
+        assert "tok3n-in-a-list" not in result.output, args
+        assert "***" in result.stdout and "hook" in result.stdout
+    origin = cli("--config", str(cfg), "config", "show", "--origin").stdout
+    assert "notify.targets[0].url" in origin and f"{cfg}:4" in origin
+
+
+def test_show_prints_no_yaml_anchors_for_shared_defaults(cli, tmp_path: Path) -> None:
+    cfg = write(tmp_path / "t.yaml", """
+        notify:
+          targets:
+            - {name: a, command: [cat]}
+            - {name: b, command: [cat]}
+        services:
+          x: {command: [a]}
+          y: {command: [b]}
+    """)
+    shown = cli("--config", str(cfg), "config", "show").stdout
+    assert "&id" not in shown and "*id" not in shown
+    assert shown.count("- service_state") == 2  # each target's default list in full
+
+
+def test_origin_of_a_probe_is_the_file(cli, tmp_path: Path) -> None:
+    cfg = write(tmp_path / "t.yaml", """
+        services:
+          x:
+            command: [a]
+            readiness: {tcp: "127.0.0.1:1"}
+    """)
+    rows = json.loads(cli("--config", str(cfg), "config", "show", "--origin", "--json").stdout)
+    assert rows["services.x.readiness.kind"]["origin"] == f"{cfg}:4"
+    assert rows["services.x.readiness.value"]["origin"] == f"{cfg}:4"
+    assert rows["services.x.readiness.timeout"]["origin"] == "default"

@@ -90,6 +90,7 @@ def test_sighup_reloads(daemon) -> None:
     d = daemon(f"a:\n  command: {child('sleeper')}\n")
     d.config.write_text(d.config.read_text() + f"  b:\n    command: {child('sleeper')}\n")
     d.proc.send_signal(1)
+    wait_until(lambda: d.events("config_reloaded"), 10, "the reload")  # parsed off the loop
     d.wait_state("b", "running")
     assert d.events("config_reloaded")[0]["source"] == "SIGHUP"
 

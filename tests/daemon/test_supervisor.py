@@ -6,6 +6,7 @@ import itertools
 import os
 import signal
 import socket
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -259,3 +260,14 @@ def raw_request(path: str, payload: bytes) -> bytes:
         while chunk := s.recv(65536):
             data += chunk
         return data.split(b"\n")[0]
+
+
+def test_relative_command_is_taken_from_the_config_folder(daemon, tmp_path: Path) -> None:
+    script = tmp_path / "bin" / "hello.sh"
+    script.parent.mkdir()
+    script.write_text(f"#!/bin/sh\necho hello from $0\nexec {sys.executable} -c "
+                      "'import time; time.sleep(3600)'\n")
+    script.chmod(0o700)
+    d = daemon("rel:\n  command: bin/hello.sh\n  readiness: {after: 100ms}\n")
+    assert os.getcwd() != str(tmp_path)  # the supervisor's cwd is the test's, not tmp_path
+    d.wait_state("rel", "running")

@@ -75,3 +75,21 @@ def test_dedupe_and_rate_limit() -> None:
     other = Event("service_state", {"service": "b", "to": "failed", "detail": "x"})
     assert target.admit(other, 62.0) == "rate_limited"
     assert target.admit(other, 162.0) is None
+
+
+def test_failed_delivery_does_not_log_the_webhook_token(daemon) -> None:
+    from tests.daemon.test_supervisor import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/hook/n0tify-s3cr3t"  # nobody listens there
+    d = daemon(f"""
+        flaky:
+          command: {child("sleeper", 0, 1)}
+          backoff: {{initial: 50ms, factor: 1, max: 50ms, jitter: 0}}
+          start_limit: {{burst: 1, interval: 1m}}
+    """, start=False)
+    d.config.write_text(d.config.read_text() + f"notify:\n  targets:\n    - url: {url}\n")
+    d.start()
+    d.wait_state("flaky", "failed")
+    wait_until(lambda: "notification_failed" in d.stderr(), 15, "a failed delivery")
+    assert "n0tify-s3cr3t" not in d.stderr()
+    assert "Max retries exceeded" in d.stderr()  # the error itself is still told

@@ -39,8 +39,13 @@ def show(app: App, as_json: bool, origin: bool) -> None:
     else:
         import yaml
 
-        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        sys.stdout.write(yaml.dump(config.redacted(), Dumper=dumper, sort_keys=False))
+        base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+        class Dumper(base):  # type: ignore[valid-type, misc]
+            def ignore_aliases(self, data: Any) -> bool:
+                return True  # shared defaults are printed in full, never as &id001 / *id001
+
+        sys.stdout.write(yaml.dump(config.redacted(), Dumper=Dumper, sort_keys=False))
 
 
 def _shown(config: Any, path: Any, value: Any) -> Any:

@@ -33,6 +33,10 @@ def run(target: Target, names: tuple[str, ...], as_json: bool) -> int:
         print_table(["name", "state", "pid", "since", "restarts", "detail"], [
             (s["name"], s["state"], s["pid"] or "-", _age(now, s["since"]), s["restarts"],
              s["detail"]) for s in services])
+    if disk := result["supervisor"].get("disk"):
+        import sys
+
+        print(f"warning: {disk['detail']}", file=sys.stderr)  # a full disk under data_dir
     return EXIT_NOT_RUNNING if down(services) else 0
 
 

@@ -54,6 +54,7 @@ class Config:
     origins: dict[Path, str] = field(default_factory=dict)
     secret_paths: set[Path] = field(default_factory=set)
     source: str | None = None
+    origin_aliases: dict[Path, Path] = field(default_factory=dict)
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -67,13 +68,16 @@ class Config:
         return self.data.get(name) or {}
 
     def origin(self, path: Path) -> str:
+        if path not in self.origins and path in self.origin_aliases:
+            path = self.origin_aliases[path]
         return self.origins.get(path, "default")
 
     def secret_values(self) -> set[str]:
         return {str(v) for p, v, _ in self.leaves() if p in self.secret_paths and v}
 
     def leaves(self) -> Iterator[tuple[Path, Any, str]]:
-        """Every leaf value (lists count as leaves) with its origin."""
+        """Every leaf value with its origin; a list is a leaf unless it holds mappings
+        (``notify.targets[0].url``), which are walked like sections."""
         yield from _walk(self.data, (), self)
 
     def redacted(self) -> dict[str, Any]:
@@ -84,6 +88,9 @@ def _walk(node: Any, path: Path, config: Config) -> Iterator[tuple[Path, Any, st
     if isinstance(node, Mapping) and node:
         for key, value in node.items():
             yield from _walk(value, (*path, key), config)
+    elif isinstance(node, list) and any(isinstance(item, Mapping) for item in node):
+        for i, item in enumerate(node):
+            yield from _walk(item, (*path, i), config)
     else:
         yield path, node, config.origin(path)
 
@@ -93,6 +100,8 @@ def _redact(node: Any, path: Path, secrets: set[Path]) -> Any:
         return SECRET_MASK if node not in (None, "") else node
     if isinstance(node, Mapping):
         return {k: _redact(v, (*path, k), secrets) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_redact(v, (*path, i), secrets) for i, v in enumerate(node)]
     return node
 
 
@@ -134,7 +143,7 @@ def load_config(
 
     ctx = Context(report, os.path.dirname(os.path.abspath(file)) if file else os.getcwd())
     data = schema.convert(raw, (), ctx)
-    config = Config(data, origins, ctx.secret_paths, file)
+    config = Config(data, origins, ctx.secret_paths, file, ctx.origin_aliases)
     if finalize and not problems:
         finalize(config, report)
     if problems:
@@ -166,7 +175,7 @@ def _env_keys(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
 
 def _apply_override(schema: Section, raw: dict[str, Any], origins: dict[Path, str],
                     item: Override, problems: list[Problem]) -> None:
-    path: Path = tuple(item.key.split("."))
+    path: tuple[str, ...] = tuple(item.key.split("."))
     type_ = _lookup(schema, path)
     if type_ is None or not item.key:
         problems.append(Problem(item.origin, item.key or "<empty>", "unknown key"))

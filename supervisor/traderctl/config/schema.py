@@ -7,7 +7,9 @@ and reports every problem at once instead of stopping at the first.
 
 from __future__ import annotations
 
+import copy
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from typing import Any
 from traderctl.durations import parse_duration
 
 Path = tuple[str | int, ...]
+MAX_DURATION = 365 * 86400.0
 
 
 @functools.cache
@@ -35,6 +38,9 @@ class Context:
         self.report = report
         self.base_dir = base_dir
         self.secret_paths: set[Path] = set()
+        #: a converted key written under another name in the file (a probe's ``kind`` and
+        #: ``value`` come from its ``tcp:`` key): where to look up its origin
+        self.origin_aliases: dict[Path, Path] = {}
 
 
 def describe(value: Any) -> str:
@@ -52,12 +58,9 @@ class Type:
 
     def from_text(self, text: str) -> Any:
         """Parse an environment variable or ``--set`` value before ``convert``."""
-        import yaml
+        from traderctl.config.yamlfile import parse_value
 
-        try:
-            return yaml.safe_load(text) if text.strip() else text
-        except yaml.YAMLError:
-            return text
+        return parse_value(text) if text.strip() else text
 
     def sample(self) -> Any:
         """A short description of the expected form, for ``config schema``."""
@@ -79,6 +82,9 @@ class Str(Type):
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise Invalid(f"expected a string, got {describe(value)}")
         text = str(value)
+        if "\0" in text:
+            # nothing downstream (argv, environment, paths) can carry one
+            raise Invalid("must not contain a NUL character")
         if self.pattern and not regex(self.pattern).fullmatch(text):
             raise Invalid(f"expected {self.hint or self.pattern}, got {describe(value)}")
         return text
@@ -126,6 +132,8 @@ class Float(Type):
     def convert(self, value: Any, path: Path, ctx: Context) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise Invalid(f"expected a number, got {describe(value)}")
+        if not math.isfinite(value):
+            raise Invalid(f"expected a finite number, got {value}")
         if self.min is not None and value < self.min:
             raise Invalid(f"must be at least {self.min}, got {value}")
         return float(value)
@@ -162,6 +170,11 @@ class Duration(Type):
             seconds = parse_duration(value)
         except ValueError as exc:
             raise Invalid(str(exc)) from None
+        if not math.isfinite(seconds):
+            # a NaN backoff restarts at once, a NaN stop timeout SIGKILLs at once
+            raise Invalid(f"expected a finite duration, got {describe(value)}")
+        if seconds > MAX_DURATION:
+            raise Invalid(f"must be at most 365d, got {describe(value)}")
         if seconds < self.min:
             raise Invalid(f"must be at least {self.min:g}s, got {describe(value)}")
         return seconds
@@ -256,9 +269,11 @@ class ListOf(Type):
 class MapOf(Type):
     """A mapping with free keys (e.g. service names) and values of one type."""
 
-    def __init__(self, value: Type, key_pattern: str = r"[A-Za-z0-9_.-]+") -> None:
+    def __init__(self, value: Type, key_pattern: str = r"[A-Za-z0-9_.-]+",
+                 hint: str = "") -> None:
         self.value = value
         self.key_pattern = key_pattern
+        self.hint = hint
         self.name = f"mapping of {value.name}"
 
     def convert(self, value: Any, path: Path, ctx: Context) -> dict[str, Any]:
@@ -269,7 +284,8 @@ class MapOf(Type):
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str) or not regex(self.key_pattern).fullmatch(key):
-                ctx.report((*path, str(key)), f"invalid name {describe(key)}")
+                hint = f" ({self.hint})" if self.hint else ""
+                ctx.report((*path, str(key)), f"invalid name {describe(key)}{hint}")
                 continue
             out[key] = convert_child(self.value, item, (*path, key), ctx)
         return out
@@ -329,7 +345,9 @@ class Section(Type):
             return convert_child(spec.type, value[key], child, ctx)
         if spec.required:
             ctx.report(child, "required value is missing")
-        return spec.default
+        # a copy: one shared default list would be one object in every service
+        return copy.deepcopy(spec.default) if isinstance(spec.default, list | dict) \
+            else spec.default
 
     def sample(self) -> Any:
         return {k: f.sample() if isinstance(f, Section) else f.type.sample()

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from traderctl.config.loader import Config, Override, load_config
 from traderctl.config.schema import (
+    Bool,
     Choice,
     ConfigSection,
+    Context,
+    Duration,
     Field,
     FilePath,
     Int,
+    Invalid,
     Path,
     Port,
     Section,
@@ -25,6 +30,43 @@ if TYPE_CHECKING:
     from traderctl.services.types import ServiceType
 
 DEFAULT_IB_PORT = 7497  # TWS paper; a configured tws service's api_port wins
+
+
+SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes with the terminating NUL
+VIRTUAL_FS = ("/proc", "/sys", "/dev")
+
+
+class SocketPath(FilePath):
+    """Where the control socket goes: short enough for ``bind``, not something else."""
+
+    name = "unix socket path"
+
+    def convert(self, value: Any, path: Path, ctx: Context) -> str:
+        text = super().convert(value, path, ctx)
+        size = len(os.fsencode(text))
+        if size > SUN_PATH_MAX:
+            raise Invalid(f"{size} bytes long; a unix socket path has at most {SUN_PATH_MAX}")
+        if os.path.isdir(text):
+            raise Invalid(f"{text} is a directory; name the socket file inside it")
+        if os.path.lexists(text) and not stat.S_ISSOCK(os.lstat(text).st_mode):
+            raise Invalid(f"{text} exists and is not a socket")
+        return text
+
+
+class DataDir(FilePath):
+    """The supervisor's state directory: a directory (or none yet) on a real filesystem."""
+
+    name = "directory"
+
+    def convert(self, value: Any, path: Path, ctx: Context) -> str:
+        text = super().convert(value, path, ctx)
+        real = os.path.realpath(text)
+        for top in VIRTUAL_FS:
+            if real == top or real.startswith(top + "/"):
+                raise Invalid(f"{text} is under {top}, which cannot hold files")
+        if os.path.exists(text) and not os.path.isdir(text):
+            raise Invalid(f"{text} exists and is not a directory")
+        return text
 
 
 def default_data_dir() -> str:
@@ -43,12 +85,18 @@ def default_socket() -> str:
 
 def core_sections() -> list[ConfigSection]:
     supervisor = Section({
-        "socket": Field(FilePath(), default_socket(), "Control socket (unix, mode 0600)."),
-        "data_dir": Field(FilePath(), default_data_dir(),
+        "socket": Field(SocketPath(), default_socket(), "Control socket (unix, mode 0600)."),
+        "data_dir": Field(DataDir(), default_data_dir(),
                           "All state: logs, state file, job store, universes, bars."),
         "log_max_bytes": Field(Int(min=1024), 10 * 1024 * 1024,
                                "Per-service log file size before rotation."),
         "log_backups": Field(Int(min=0), 5, "Rotated log files kept per service."),
+        "ready_timeout": Field(Duration(), 60.0,
+                               "systemd READY=1 once every autostart service runs, or after "
+                               "this long (keep it below the unit's TimeoutStartSec)."),
+        "cgroups": Field(Bool(), True,
+                         "A cgroup per service where the supervisor may create one (systemd "
+                         "Delegate=yes, or root); false: process groups and markers only."),
     }, doc="The supervisor daemon.")
     ib = Section({
         "host": Field(Str(), "127.0.0.1", "Where plugins reach TWS / IB Gateway."),

@@ -140,7 +140,8 @@ async def ping(sup: Supervisor, args: dict[str, Any]) -> dict[str, Any]:
 async def status(sup: Supervisor, args: dict[str, Any]) -> dict[str, Any]:
     return {"supervisor": {"pid": os.getpid(), "version": __version__,
                            "uptime": time.time() - sup.started_at,
-                           "config": sup.config.source, "summary": sup.summary()},
+                           "config": sup.config.source, "summary": sup.summary(),
+                           "disk": sup.disk.status()},
             "services": [{**sup.runners[n].status(), "should_run": should_run(sup.runners[n])}
                          for n in _names(sup, args)]}
 

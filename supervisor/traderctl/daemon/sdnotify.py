@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+import time
+from collections.abc import Callable
 
 
 def sd_notify(*lines: str) -> bool:
@@ -31,3 +34,25 @@ def watchdog_interval() -> float | None:
     if not usec or (pid and pid != str(os.getpid())):
         return None
     return int(usec) / 2_000_000
+
+
+async def announce_ready(progress: Callable[[], tuple[bool, str]], timeout: float,
+                         interval: float = 0.2) -> None:
+    """``STATUS=`` lines while services start, then ``READY=1``.
+
+    ``progress`` says whether start-up has settled (every autostart service running,
+    or done, or given up) and how far it got. After ``timeout`` READY=1 is sent anyway,
+    so systemd's start timeout never kills a supervisor waiting on a slow login.
+    """
+    deadline = time.monotonic() + timeout
+    last = ""
+    while True:
+        settled, text = progress()
+        if settled or time.monotonic() >= deadline:
+            status = text if settled else f"{text} (ready after {timeout:g}s anyway)"
+            sd_notify("READY=1", f"STATUS={status}")
+            return
+        if text != last:
+            sd_notify(f"STATUS={text}")
+            last = text
+        await asyncio.sleep(interval)

@@ -3,6 +3,8 @@
 After a crash or SIGKILL of the supervisor, the next start reads this file
 and kills the children of the previous run (checked by pid *and* start time,
 so a recycled pid is never hit) instead of starting duplicates next to them.
+A save that fails (full disk) leaves the file dirty; :meth:`StateFile.retry`
+writes it again once there is room, and supervision goes on meanwhile.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import psutil
 
+from traderctl.daemon.diskfull import DiskHealth
 from traderctl.logs import get_logger
 from traderctl.services.process import kill_all, marked_processes
 
@@ -20,8 +23,10 @@ log = get_logger(__name__)
 
 
 class StateFile:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, health: DiskHealth | None = None) -> None:
         self.path = path
+        self.health = health or DiskHealth()
+        self.dirty = False
         self.data: dict[str, Any] = {"children": {}, "last_seen": None}
         self._load()
 
@@ -34,11 +39,30 @@ class StateFile:
         if isinstance(loaded, dict):
             self.data.update(loaded)
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Write the file atomically; False (and dirty, for :meth:`retry`) if it failed."""
         tmp = f"{self.path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(self.data, fh)
-        os.replace(tmp, self.path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            with open(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.data, fh)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            self.dirty = True
+            self.health.failed("state", self.path, exc)
+            try:
+                os.unlink(tmp)  # a half-written temp file only takes the space away
+            except OSError:
+                pass
+            return False
+        self.dirty = False
+        self.health.ok("state")
+        return True
+
+    def retry(self) -> None:
+        """Write again if the last save failed."""
+        if self.dirty:
+            self.save()
 
     def set_child(self, service: str, pid: int | None, create_time: float | None) -> None:
         if pid is None:

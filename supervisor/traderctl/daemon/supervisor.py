@@ -9,19 +9,24 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from traderctl.config import Config, ConfigError
+from traderctl.config import Config
 from traderctl.daemon.control import AlreadyRunning, ControlServer, Peer, RequestError
+from traderctl.daemon.diskfull import DiskHealth
 from traderctl.daemon.eventbus import EventBus, Subscription
 from traderctl.daemon.logfiles import LogFiles
+from traderctl.daemon.reload import ReloadQueue, apply_reload
 from traderctl.daemon.scheduler import ServiceScheduler
-from traderctl.daemon.sdnotify import sd_notify, watchdog_interval
+from traderctl.daemon.sdnotify import announce_ready, sd_notify, watchdog_interval
 from traderctl.daemon.statefile import StateFile
 from traderctl.events import Event
 from traderctl.logs import add_secrets, get_logger
 from traderctl.plugin.manager import PluginManager
+from traderctl.private import harden_process, private_dirs, tighten
+from traderctl.services.cgroup import ServiceCgroups
 from traderctl.services.driver import Driver
+from traderctl.services.environment import config_secret_variables, set_secret_variables
 from traderctl.services.probes import collect_probe_types
-from traderctl.services.process import Child, become_subreaper, reap_orphans
+from traderctl.services.process import Child, become_subreaper, kill_all, reap_orphans
 from traderctl.services.runner import ServiceRunner
 from traderctl.services.spec import topological_order
 from traderctl.services.types import collect_service_types
@@ -35,7 +40,8 @@ def hold_lock(path: str) -> Any:
     """An exclusive flock held for the process's life; AlreadyRunning if another has it."""
     import fcntl
 
-    fh = open(path, "a+")  # held, unclosed, until shutdown
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fh = open(fd, "a+")  # held, unclosed, until shutdown
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -44,10 +50,13 @@ def hold_lock(path: str) -> Any:
         fh.close()
         where = os.path.dirname(path)
         raise AlreadyRunning(f"another supervisor (pid {owner}) uses {where}") from None
-    fh.seek(0)
-    fh.truncate()
-    fh.write(str(os.getpid()))
-    fh.flush()
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+    except OSError:
+        pass  # a full disk: the lock itself is what counts, the pid is for the message
     return fh
 
 
@@ -66,15 +75,19 @@ class Supervisor:
         self.bus.on_drop = self._subscriber_dropped
         self.tasks: set[asyncio.Task[Any]] = set()
         self.stopping = asyncio.Event()
+        self.reloads = ReloadQueue()
         self.started_at = time.time()
-        os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        private_dirs(self.data_dir)
+        self.disk = DiskHealth(self.emit)
         self.logs = LogFiles(os.path.join(self.data_dir, "logs"),
                              config.get("supervisor.log_max_bytes"),
-                             config.get("supervisor.log_backups"))
-        self.state = StateFile(os.path.join(self.data_dir, "state.json"))
+                             config.get("supervisor.log_backups"), self.disk)
+        self.state = StateFile(os.path.join(self.data_dir, "state.json"), self.disk)
         self.control = ControlServer(config.get("supervisor.socket"), self.handle,
                                      audit=lambda name, fields: self.emit(Event(name, fields)))
         self.scheduler = ServiceScheduler(self)
+        self.cgroups: ServiceCgroups | None = None
+        self.apply_secrets(config)
 
     # ---- life cycle --------------------------------------------------------------------------
 
@@ -83,26 +96,52 @@ class Supervisor:
         # one supervisor per data_dir, checked before anything is touched: a second
         # `supervise` by mistake must not kill the first one's children as "stale"
         self.lock = hold_lock(os.path.join(self.data_dir, "supervisor.lock"))
+        harden_process()
+        tighten(self.data_dir)
+        self._setup_cgroups()
         stale = self.state.kill_stale(self.owner)
+        stale += self.cgroups.kill_stale() if self.cgroups else []
         if stale:
-            self.emit(Event("stale_children_killed", {"pids": stale}))
+            self.emit(Event("stale_children_killed", {"pids": sorted(set(stale))}))
         become_subreaper()
         await self.control.start()
         self._install_signals()
         self.pm.notify("on_config", config=self.config)
         for name in topological_order(self.config.section("services")):
-            self._add_runner(name, self.config.section("services")[name])
+            self.add_runner(name, self.config.section("services")[name])
         self.scheduler.start()
         self.spawn_task(self._status_loop())
         if (interval := watchdog_interval()) is not None:
             self.spawn_task(self._watchdog(interval))
-        sd_notify("READY=1", f"STATUS={self.summary()}")
+        self.spawn_task(announce_ready(self.startup_progress,
+                                       self.config.get("supervisor.ready_timeout", 60.0)))
         self.emit(Event("supervisor_started", {"pid": os.getpid(), "socket": self.control.path,
                                                "services": list(self.runners)}))
         try:
             await self.stopping.wait()
         finally:
             await self._shutdown()
+
+    def _setup_cgroups(self) -> None:
+        if not self.config.get("supervisor.cgroups", True):
+            self.cgroups, why_not = None, "supervisor.cgroups is false"
+        else:
+            self.cgroups, why_not = ServiceCgroups.create(self.owner)
+        if self.cgroups is None:
+            log.info("cgroups_unavailable", reason=why_not,
+                     fallback="process groups, markers and subreaper")
+        else:
+            log.info("cgroups_enabled", base=self.cgroups.base)
+
+    def cgroup_for(self, service: str) -> str | None:
+        """The cgroup a service's next process starts in (None: no cgroups here)."""
+        if self.cgroups is None:
+            return None
+        try:
+            return self.cgroups.group(service)
+        except OSError as exc:
+            log.warning("cgroup_unavailable", service=service, error=str(exc))
+            return None
 
     def request_shutdown(self) -> None:
         self.stopping.set()
@@ -111,8 +150,14 @@ class Supervisor:
         sd_notify("STOPPING=1", "STATUS=stopping services")
         self.emit(Event("supervisor_stopping", {}))
         self.scheduler.stop()
-        await self.stop_services(list(self.runners))
-        await self.control.close()
+        try:
+            async with self.reloads.lock:  # a reload in progress finishes first, none after
+                await self.stop_services(list(self.runners))
+        finally:
+            await self.control.close()  # the socket goes, whatever happened above
+        self._kill_adopted_orphans()
+        if self.cgroups is not None:
+            self.cgroups.remove()
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -140,7 +185,12 @@ class Supervisor:
             levels[depth[name]].append(name)
         return levels
 
-    def _add_runner(self, name: str, spec: dict[str, Any]) -> None:
+    def add_runner(self, name: str, spec: dict[str, Any]) -> None:
+        old = self.runners.get(name)
+        if old is not None and (old.child is not None or (old.task and not old.task.done())):
+            # an untracked second copy is the worst thing a supervisor can do (two TWS
+            # logins with one account): refuse loudly instead
+            raise RuntimeError(f"runner {name} replaced while it is still alive")
         runner = ServiceRunner(name, spec, self)
         self.runners[name] = runner
         runner.task = self.spawn_task(runner.run())
@@ -177,6 +227,17 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
             loop.remove_signal_handler(sig)
+
+    def _kill_adopted_orphans(self) -> None:
+        """With every service stopped, a child of ours is a descendant that escaped its
+        service (re-parented to us, the subreaper), even one that cleared its markers."""
+        import psutil
+
+        leftovers = [p for p in psutil.Process().children()
+                     if p.pid not in {r.child.pid for r in self.runners.values() if r.child}]
+        if leftovers:
+            log.warning("escaped_descendants_killed", pids=[p.pid for p in leftovers])
+            kill_all(leftovers)
 
     def _reap(self) -> None:
         managed = {r.child.pid for r in self.runners.values() if r.child}
@@ -226,16 +287,31 @@ class Supervisor:
     def _subscriber_dropped(self, sub: Subscription) -> None:
         log.warning("subscriber_dropped", reason="not reading fast enough")
 
+    def startup_progress(self) -> tuple[bool, str]:
+        """Whether every autostart service is running (or done, or failed), and a STATUS."""
+        autostart = [r for r in self.runners.values() if r.spec["autostart"]]
+        pending = [r for r in autostart if not (
+            r.state == "running" or r.failed
+            or (r.state == "stopped" and not r.want_up and r.last_exit is not None))]
+        if not pending:
+            return True, self.summary()
+        up = len(autostart) - len(pending)
+        waiting = ", ".join(f"{r.name} ({r.state})" for r in pending[:5])
+        return False, f"starting: {up}/{len(autostart)} up; waiting for {waiting}"
+
     def summary(self) -> str:
         counts: dict[str, int] = {}
         for runner in self.runners.values():
             counts[runner.state] = counts.get(runner.state, 0) + 1
-        return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no services"
+        text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no services"
+        return f"{text}; {self.disk.detail()}" if self.disk.active else text
 
     async def _status_loop(self) -> None:
         last = ""
         while True:
             await asyncio.sleep(1.0)
+            self.state.retry()  # after a full disk: the state file is written once there is room
+            self.disk.poll()
             if (text := self.summary()) != last:
                 sd_notify(f"STATUS={text}")
                 last = text
@@ -254,35 +330,16 @@ class Supervisor:
         except RequestError:
             pass  # already reported as reload_refused; the running config stays
 
+    def apply_secrets(self, config: Config) -> None:
+        """Mask the secret values in logs and keep their variables from every child."""
+        add_secrets(config.secret_values())
+        set_secret_variables(config_secret_variables(config, os.environ))
+
     async def reload(self, source: str) -> dict[str, Any]:
-        """Apply a new config: add, remove and restart only the services whose spec changed."""
+        """Apply the config file again (serialized and merged, see :class:`ReloadQueue`)."""
         if self.reload_config is None:
             raise RequestError("this supervisor was started without a config source")
-        try:
-            new = self.reload_config()
-        except ConfigError as exc:
-            problems = [str(p) for p in exc.problems]
-            self.emit(Event("reload_refused", {"source": source, "problems": problems}))
-            raise RequestError("new configuration is invalid, keeping the running one:\n"
-                               + "\n".join(problems)) from None
-        add_secrets(new.secret_values())
-        old_specs = {n: r.spec for n, r in self.runners.items()}
-        new_specs = new.section("services")
-        removed = [n for n in old_specs if n not in new_specs]
-        changed = [n for n in old_specs if n in new_specs and new_specs[n] != old_specs[n]]
-        added = [n for n in new_specs if n not in old_specs]
-        await self.stop_services(removed + changed)
-        self.config = new
-        for name in topological_order(new_specs):
-            if name in added or name in changed:
-                self._add_runner(name, new_specs[name])
-        for runner in self.runners.values():
-            runner.poke()
-        self.scheduler.reschedule()
-        self.pm.notify("on_config", config=new)
-        result = {"added": added, "removed": removed, "restarted": changed}
-        self.emit(Event("config_reloaded", {"source": source, **result}))
-        return result
+        return await self.reloads.submit(lambda: apply_reload(self, source))
 
     # ---- control requests ---------------------------------------------------------------------
 

@@ -94,7 +94,7 @@ def locked(path: Path, wait: float) -> Iterator[bool]:
     Waits at most ``wait`` seconds (polling, so a stuck holder cannot hang us forever); on
     timeout the caller proceeds unlocked and may fetch once more, which is the lesser evil.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait
         held = False

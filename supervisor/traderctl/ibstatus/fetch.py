@@ -16,6 +16,7 @@ from typing import Any
 from traderctl.ibstatus.cache import cache_path, is_fresh, locked, read_cached, write_cached
 from traderctl.ibstatus.model import FetchResult
 from traderctl.logs import get_logger
+from traderctl.private import private_dirs
 
 log = get_logger(__name__)
 
@@ -57,7 +58,7 @@ def fetch_status_page(
     if cache_dir is None:
         return download(url, timeout, retries, backoff_factor, agent)
     directory = Path(cache_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dirs(directory)  # under data_dir: 0700 even if this is its first creator
     path = cache_path(directory, url)
 
     cached = _fresh_entry(path, url, ttl, failure_ttl)

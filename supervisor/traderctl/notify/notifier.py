@@ -131,5 +131,7 @@ def deliver(spec: TargetSpec, event: Event) -> None:
         response.raise_for_status()
     if command:
         # the event goes on stdin, never on the command line (it may carry details)
+        from traderctl.services.environment import inherited_environment
+
         subprocess.run(command, input=body, text=True, timeout=spec["timeout"],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=inherited_environment())

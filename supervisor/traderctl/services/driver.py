@@ -8,11 +8,11 @@ IBC's soft remedies before a restart.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from traderctl.services.environment import child_environment
 from traderctl.services.probes import ProbeFunc, ProbeResult
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class Driver:
         """Argv, environment and cwd for the next spawn."""
         command = self.spec["command"]
         argv = ["/bin/sh", "-c", " ".join(command)] if self.spec["shell"] else command
-        return Launch(list(argv), {**os.environ, **self.spec["env"]}, self.spec["cwd"])
+        return Launch(list(argv), child_environment(self.spec["env"]), self.spec["cwd"])
 
     def readiness(self) -> ProbeSettings | None:
         return self._probe_settings(self.spec["readiness"])

@@ -4,7 +4,9 @@
   with the supervisor even if the supervisor is SIGKILLed.
 * Exit detection uses a pidfd registered with the event loop: the loop wakes
   the moment the child exits (no SIGCHLD races, no waitpid polling).
-* Every child and its descendants carry ``TRADERCTL_SERVICE`` in their
+* Where the supervisor may create cgroups, each service runs in its own
+  (:mod:`traderctl.services.cgroup`) and stopping it kills the whole cgroup.
+* Everywhere, every child and its descendants carry ``TRADERCTL_SERVICE`` in their
   environment, so descendants that left the group (``setsid``, double fork)
   can still be found and killed, and stale ones found after a crash.
 """
@@ -24,6 +26,8 @@ from typing import Any
 import psutil
 
 from traderctl.logs import get_logger
+from traderctl.services.cgroup import enter_argv, kill_cgroup, wait_empty
+from traderctl.services.environment import inherited_environment
 
 log = get_logger(__name__)
 
@@ -90,6 +94,7 @@ class Child:
     create_time: float
     exited: asyncio.Future[int]
     pumps: list[asyncio.Task[None]] = field(default_factory=list)
+    cgroup: str | None = None  # the service's cgroup, when the supervisor may create one
 
     @property
     def pid(self) -> int:
@@ -101,14 +106,17 @@ class Child:
 
 
 async def spawn(argv: list[str], *, service: str, owner: str, cwd: str | None = None,
-                env: dict[str, str] | None = None, on_line: LineCallback | None = None
-                ) -> Child:
-    """Start ``argv`` in its own process group; raises OSError if it cannot be executed."""
+                env: dict[str, str] | None = None, on_line: LineCallback | None = None,
+                cgroup: str | None = None) -> Child:
+    """Start ``argv`` in its own process group (and ``cgroup``, if given); raises OSError
+    if it cannot be executed."""
     loop = asyncio.get_running_loop()
     run_id = os.urandom(6).hex()
-    full_env = {**(env if env is not None else os.environ),
+    full_env = {**(env if env is not None else inherited_environment()),
                 MARKER: service, MARKER_OWNER: owner, MARKER_RUN: run_id}
     argv, preexec = _with_death_signal(argv, cwd, full_env)
+    if cgroup is not None:
+        argv = enter_argv(cgroup, argv)
     popen = subprocess.Popen(  # noqa: ASYNC220 (returns at exec; vfork path)
         argv, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0,
@@ -118,7 +126,7 @@ async def spawn(argv: list[str], *, service: str, owner: str, cwd: str | None = 
         create_time = psutil.Process(popen.pid).create_time()
     except psutil.Error:
         create_time = time.time()
-    child = Child(popen, service, run_id, create_time, loop.create_future())
+    child = Child(popen, service, run_id, create_time, loop.create_future(), cgroup=cgroup)
     _watch_exit(loop, child)
     for stream, pipe in (("stdout", popen.stdout), ("stderr", popen.stderr)):
         child.pumps.append(asyncio.ensure_future(_pump(pipe, stream, on_line)))
@@ -138,6 +146,17 @@ def _watch_exit(loop: asyncio.AbstractEventLoop, child: Child) -> None:
     loop.add_reader(pidfd, on_exit)
 
 
+def _deliver(on_line: LineCallback | None, stream: str, line: str) -> None:
+    """A failing consumer (a log write, a driver) must not stop the pump: the child would
+    then die of EPIPE on its next write."""
+    if on_line is None:
+        return
+    try:
+        on_line(stream, line)
+    except Exception as exc:
+        log.error("output_line_lost", stream=stream, error=repr(exc))
+
+
 async def _pump(pipe: Any, stream: str, on_line: LineCallback | None) -> None:
     """Forward a pipe line by line until EOF; runs until the child closes its end."""
     loop = asyncio.get_running_loop()
@@ -150,13 +169,12 @@ async def _pump(pipe: Any, stream: str, on_line: LineCallback | None) -> None:
                 raw = await reader.readuntil(b"\n")
             except asyncio.IncompleteReadError as exc:
                 raw = exc.partial
-                if raw and on_line:
-                    on_line(stream, raw.decode(errors="replace"))
+                if raw:
+                    _deliver(on_line, stream, raw.decode(errors="replace"))
                 break
             except asyncio.LimitOverrunError as exc:
                 raw = await reader.readexactly(exc.consumed)
-            if on_line:
-                on_line(stream, raw.decode(errors="replace").rstrip("\r\n"))
+            _deliver(on_line, stream, raw.decode(errors="replace").rstrip("\r\n"))
     finally:
         transport.close()
 
@@ -212,8 +230,17 @@ async def terminate_tree(child: Child, sig: int, timeout: float, owner: str) -> 
     leftovers = {p.pid: p for p in tree}
     leftovers.update({p.pid: p for p in marked_processes(owner, child.run_id)})
     kill_all(list(leftovers.values()))
+    await kill_cgroup_of(child)
     await close_pumps(child)
     return code
+
+
+async def kill_cgroup_of(child: Child) -> None:
+    """Whatever is left in the child's cgroup (escaped or not) dies, and is gone on return."""
+    if child.cgroup is not None:
+        if killed := kill_cgroup(child.cgroup):
+            log.info("service_cgroup_killed", service=child.service, pids=killed)
+        await wait_empty(child.cgroup)
 
 
 def kill_all(procs: list[psutil.Process]) -> None:
@@ -228,8 +255,10 @@ def kill_all(procs: list[psutil.Process]) -> None:
 
 
 def kill_group(child: Child) -> None:
-    """After an unplanned exit: whatever is left in the child's group dies with it."""
+    """After an unplanned exit: whatever is left in the child's group and cgroup dies too."""
     _killpg(child.pid, signal.SIGKILL)
+    if child.cgroup is not None:
+        kill_cgroup(child.cgroup)
 
 
 async def clean_after_exit(child: Child, owner: str, delay: float = 0.5) -> None:

@@ -9,7 +9,6 @@ runner reacts the moment something happens instead of on a polling tick.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from collections.abc import Awaitable
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from traderctl.events import utcnow
 from traderctl.services.backoff import Backoff, StartLimit
 from traderctl.services.driver import Driver, ProbeSettings
+from traderctl.services.environment import child_environment
 from traderctl.services.probes import ProbeResult
 from traderctl.services.process import (
     Child,
@@ -91,10 +91,17 @@ class ServiceRunner:
         self.wake.set()
 
     async def shutdown(self) -> None:
+        """Stop the loop and its child; a loop that crashed still leaves no child behind."""
         self.closing = True
         self.stop("shutdown")
         if self.task is not None:
-            await self.task
+            try:
+                await self.task
+            except Exception:
+                pass  # already logged by the supervisor's task callback
+        if self.child is not None:
+            child, self.child = self.child, None
+            await terminate_tree(child, signal.SIGKILL, 0.0, self.sup.owner)
 
     def _interrupt(self, reason: str) -> None:
         self.interrupt_reason = reason
@@ -139,7 +146,8 @@ class ServiceRunner:
         try:
             launch = await self.driver.prepare()
             child = await spawn(launch.argv, service=self.name, owner=self.sup.owner,
-                                cwd=launch.cwd, env=launch.env, on_line=self._on_line)
+                                cwd=launch.cwd, env=launch.env, on_line=self._on_line,
+                                cgroup=self.sup.cgroup_for(self.name))
         except (OSError, ValueError) as exc:
             self._set("backoff", f"cannot start: {exc}")
             self._after_failure(None, f"cannot start: {exc}")
@@ -189,9 +197,7 @@ class ServiceRunner:
 
     async def _while_running(self, child: Child) -> str:
         settings = self.driver.liveness()
-        work: list[Awaitable[str]] = []
-        if settings is not None:
-            work.append(self._watch_liveness(settings))
+        work: list[Awaitable[str]] = [self._watch_liveness(settings)] if settings else []
         extra = self.driver.running_task()
         if extra is not None:
             work.append(extra)
@@ -327,7 +333,7 @@ class ServiceRunner:
         self.driver.on_output(stream, line)
 
     def child_env(self) -> dict[str, str]:
-        return {**os.environ, **self.spec.get("env", {})}
+        return child_environment(self.spec.get("env", {}))
 
     def status(self) -> dict[str, Any]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -49,6 +50,8 @@ class Command(Type):
             raise Invalid(f"expected a command string or list of strings, got {describe(value)}")
         if not parts:
             raise Invalid("command is empty")
+        if any("\0" in part for part in parts):
+            raise Invalid("must not contain a NUL character")
         return parts
 
 
@@ -94,6 +97,7 @@ class ProbeSpec(Type):
         kind = chosen[0]
         fields: dict[str, Field | Section] = {kind: Field(self.kinds[kind].type), **self.common}
         out = Section(fields).convert(value, path, ctx)
+        ctx.origin_aliases[(*path, "kind")] = ctx.origin_aliases[(*path, "value")] = (*path, kind)
         return {"kind": kind, "value": out.pop(kind), **out}
 
     def sample(self) -> Any:
@@ -148,13 +152,22 @@ class ServiceSpecType(Type):
         if not isinstance(value, Mapping):
             raise Invalid(f"expected a service mapping, got {describe(value)}")
         type_name = value.get("type", "process")
+        if not isinstance(type_name, str):
+            # reported by the type's own Choice below; the base keys are still checked
+            type_name = ""
         out = convert_child(self.section_for(type_name), value, path, ctx) or {}
         service_type = self.types.get(type_name)
-        if service_type and service_type.needs_command and not out.get("command"):
+        if service_type and service_type.needs_command and "command" not in value:
             ctx.report((*path, "command"), "required value is missing")
+        raw_schedule = value.get("schedule")
         for i, item in enumerate(out.get("schedule") or []):
-            if item and not item.get("cron"):
+            given = raw_schedule[i] if isinstance(raw_schedule, list) else None
+            if item and not (isinstance(given, Mapping) and given.get("cron") is not None):
                 ctx.report((*path, "schedule", i, "cron"), "required value is missing")
+        if out and not out.get("cwd"):
+            _resolve_commands(out, ctx.base_dir)
+        if service_type is not None and service_type.check is not None and out:
+            service_type.check(out, lambda key, message: ctx.report((*path, key), message))
         return out
 
     def child(self, key: str | int) -> Type | None:
@@ -164,6 +177,17 @@ class ServiceSpecType(Type):
         return self.section_for("process").sample()
 
 
+def _resolve_commands(spec: dict[str, Any], base_dir: str) -> None:
+    """Without a ``cwd``, a relative command path (``bin/run``) is taken from the config
+    file's folder, like ``cwd`` itself, not from wherever the supervisor was started."""
+    commands = [spec.get("command")] + [
+        probe["value"] for probe in (spec.get("readiness"), spec.get("liveness"))
+        if probe and probe.get("kind") == "command"]
+    for argv in commands:
+        if argv and "/" in argv[0] and not os.path.isabs(argv[0]):
+            argv[0] = os.path.normpath(os.path.join(base_dir, argv[0]))
+
+
 def _any_type_child(types: dict[str, ServiceType], key: str | int) -> Type | None:
     for t in types.values():
         if key in t.fields:
@@ -171,8 +195,14 @@ def _any_type_child(types: dict[str, ServiceType], key: str | int) -> Type | Non
     return None
 
 
+# a name becomes a file name (logs/<name>.log) and an environment value: no "." or ".."
+SERVICE_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+
+
 def services_section(pm: Any) -> MapOf:
-    return MapOf(ServiceSpecType(collect_service_types(pm), collect_probe_types(pm)))
+    return MapOf(ServiceSpecType(collect_service_types(pm), collect_probe_types(pm)),
+                 key_pattern=SERVICE_NAME,
+                 hint="letters, digits, _ . -, starting with a letter, digit or _")
 
 
 def check_services(config: Any, report: Callable[[Path, str], None]) -> None:

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from traderctl.events import Event, utcnow
 from traderctl.logs import add_secrets, get_logger
 from traderctl.services.driver import Driver, Launch, ProbeSettings
+from traderctl.services.environment import child_environment
 from traderctl.services.probes import ProbeResult
 from traderctl.tws import windows as reset
 from traderctl.tws.commandserver import CommandServerError, Reply, send_command
@@ -151,7 +152,7 @@ class TwsDriver(Driver):
             self.escalated = None
         try:
             self.windows = self._load_windows()
-            env = {**os.environ, **self.spec["env"]}
+            env = child_environment(self.spec["env"])
             if self.spec["display"]:
                 env["DISPLAY"] = self.spec["display"]
             os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)

@@ -11,6 +11,7 @@ timeout stretches every failure to the timeout and the bound no longer holds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from traderctl.config.schema import (
@@ -171,6 +172,20 @@ def api_port(spec: dict[str, Any]) -> int:
     return (GATEWAY_PORTS if spec.get("gateway") else TWS_PORTS)[mode]
 
 
+PASSWORD_SOURCES = ("password", "password_file", "password_env")
+INI_TEXT_KEYS = ("username", "password", "two_factor_device")  # one ini line each
+
+
+def check_spec(spec: dict[str, Any], report: Callable[[str, str], None]) -> None:
+    """Rules across keys, checked at load (the driver checks again when it starts)."""
+    given = [k for k in PASSWORD_SOURCES if spec.get(k)]
+    if len(given) > 1:
+        report(given[1], f"set only one of {', '.join(given)}")
+    for key in INI_TEXT_KEYS:
+        if isinstance(spec.get(key), str) and ("\n" in spec[key] or "\r" in spec[key]):
+            report(key, "must be one line (no newline)")
+
+
 def make_driver(runner: Any) -> Any:
     from traderctl.tws.driver import TwsDriver
 
@@ -181,4 +196,4 @@ def tws_service_type() -> ServiceType:
     return ServiceType(
         "tws", tws_fields(),
         doc="TWS or IB Gateway through IBC (or the simulator), with session-aware health.",
-        needs_command=False, driver=make_driver, api_port=api_port)
+        needs_command=False, driver=make_driver, api_port=api_port, check=check_spec)
