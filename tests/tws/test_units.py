@@ -1,5 +1,5 @@
-"""The pure parts of the tws type: reset windows, the TWS time zone, IBC's ini, IBC's
-output lines, the service keys in the config."""
+"""The pure parts of the tws type: reset windows, the TWS time zone, IBC's ini, the
+service keys in the config (IBC's output lines: test_ibclines.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from traderctl.tws import windows
 from traderctl.tws.ini import IniError, escape_value, render, write_private
 from traderctl.tws.servicetype import api_port, ibc_ampm
-from traderctl.tws.session import HandshakeSnoop, classify_ibc_line, farm_name
+from traderctl.tws.session import HandshakeSnoop, farm_name
 from traderctl.tws.tz import resolve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,20 +124,6 @@ def test_private_write_is_atomic_and_0600(tmp_path: Path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
     assert sorted(p.name for p in target.parent.iterdir()) == ["config.ini"]
-
-
-@pytest.mark.parametrize(("line", "kind"), [
-    ("IBC: Second Factor Authentication initiated", "second_factor_pending"),
-    ("2026-01-01 IBC: detected dialog entitled: Second Factor Authentication; event=Opened",
-     "second_factor_pending"),
-    ("IBC: Second Factor Authentication dialog timed out", "second_factor_timeout"),
-    ("IBC: Second Factor Authentication completed", "second_factor_done"),
-    ("IBC: Login has completed", "logged_in"),
-    ("IBC: Login dialog shown, logging in", "login"),
-    ("some unrelated java noise", None),
-])
-def test_ibc_output_lines(line: str, kind: str | None) -> None:
-    assert classify_ibc_line(line) == kind
 
 
 def test_farm_names() -> None:

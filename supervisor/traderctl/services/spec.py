@@ -152,6 +152,8 @@ class ServiceSpecType(Type):
         service_type = self.types.get(type_name)
         if service_type and service_type.needs_command and not out.get("command"):
             ctx.report((*path, "command"), "required value is missing")
+        if service_type and service_type.validate:
+            service_type.validate(out, lambda key, message: ctx.report((*path, key), message))
         for i, item in enumerate(out.get("schedule") or []):
             if item and not item.get("cron"):
                 ctx.report((*path, "schedule", i, "cron"), "required value is missing")

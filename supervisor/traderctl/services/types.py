@@ -22,6 +22,8 @@ class ServiceType:
     :class:`traderctl.services.driver.Driver` that decides how to launch, probe and heal it.
     ``api_port``: for types that expose the TWS API, the port a spec listens on (so
     ``ib.port`` can default to it).
+    ``validate``: called at load with a converted spec and ``report(key, message)`` for
+    checks across keys or against the machine (the tws type: IBC's cold-restart rule).
     """
 
     name: str
@@ -30,6 +32,7 @@ class ServiceType:
     needs_command: bool = True
     driver: Callable[[ServiceRunner], Any] | None = None
     api_port: Callable[[dict[str, Any]], int | None] | None = None
+    validate: Callable[[dict[str, Any], Callable[[str, str], None]], None] | None = None
 
 
 def collect_service_types(pm: Any) -> dict[str, ServiceType]:

@@ -11,6 +11,7 @@ timeout stretches every failure to the timeout and the bound no longer holds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from traderctl.config.schema import (
@@ -94,7 +95,9 @@ def tws_fields() -> dict[str, Field]:
         "tws_path": Field(FilePath(), None,
                           f"Where TWS is installed (default {DEFAULT_TWS_PATH})."),
         "tws_settings_path": Field(FilePath(), None,
-                                   "TWS settings directory (default: tws_path)."),
+                                   "TWS settings directory (default: its own, "
+                                   "<data_dir>/services/<name>/tws-settings; IBC deletes "
+                                   "every autorestart file in a shared one)."),
         "ibc_path": Field(FilePath(), None, f"IBC's directory (default {DEFAULT_IBC_PATH})."),
         "ibc_ini_template": Field(FilePath(), None,
                                   "Template of IBC's config.ini "
@@ -117,16 +120,30 @@ def tws_fields() -> dict[str, Field]:
         "second_factor_limit": Field(Duration(min=1.0), 1800.0,
                                      "Give up (state failed) after waiting this long for a "
                                      "second factor."),
+        "second_factor_exit_interval": Field(
+            Duration(min=1.0), 60.0, "IBC SecondFactorAuthenticationExitInterval: after the "
+            "alert is acknowledged, IBC exits (code 87) if the login has not completed."),
         "on_2fa_timeout": Field(Choice("restart", "exit"), "restart",
-                                "IBC --on2fatimeout: its script restarts or exits (code 87)."),
+                                "IBC --on2fatimeout: after exit 87 its script restarts IBC "
+                                "or exits."),
         "auto_restart_time": Field(ClockTime(), "23:45",
-                                   "Daily TWS restart without second factor (TWS time zone); "
-                                   "an expected outage."),
+                                   "IBC AutoRestartTime: daily TWS restart without second "
+                                   "factor (TWS time zone); an expected outage. Empty and no "
+                                   "auto_logoff_time: TWS keeps its own setting."),
+        "auto_logoff_time": Field(ClockTime(), "",
+                                  "IBC AutoLogoffTime: TWS shuts down daily instead "
+                                  "(the next start is a full login); excludes "
+                                  "auto_restart_time."),
+        "bid_ask_last_size_dialog": Field(
+            Choice("accept", "defer", "ignore"), "defer",
+            "IBC AcceptBidAskLastSizeDisplayUpdateNotification: the dialog blocks market "
+            "data until answered (defer: answer it every login)."),
         "auto_restart_outage": Field(Duration(), 300.0,
                                      "How long after auto_restart_time the API may be away."),
         "cold_restart_time": Field(ClockTime(), "07:05",
-                                   "Sunday full login (IBC ColdRestartTime, local time; after "
-                                   "01:00 US/Eastern); empty: none."),
+                                   "Sunday full login (IBC ColdRestartTime, local time, after "
+                                   "01:00 US/Eastern: checked at load; needs IBC 3.19); "
+                                   "empty: none."),
         "existing_session": Field(Choice("manual", "primary", "primaryoverride", "secondary"),
                                   "primary", "IBC ExistingSessionDetectedAction."),
         "read_only_api": Field(Bool(), None, "IBC ReadOnlyApi (unset: leave TWS's setting)."),
@@ -177,8 +194,14 @@ def make_driver(runner: Any) -> Any:
     return TwsDriver(runner)
 
 
+def validate(spec: dict[str, Any], report: Callable[[str, str], None]) -> None:
+    from traderctl.tws.ibcversion import validate as check
+
+    check(spec, report)
+
+
 def tws_service_type() -> ServiceType:
     return ServiceType(
         "tws", tws_fields(),
         doc="TWS or IB Gateway through IBC (or the simulator), with session-aware health.",
-        needs_command=False, driver=make_driver, api_port=api_port)
+        needs_command=False, driver=make_driver, api_port=api_port, validate=validate)
