@@ -152,10 +152,13 @@ class TwsDriver(Driver):
 
     def _on_ibc_line(self, line: IbcLine) -> None:
         spec = self.spec
-        if line.kind == "session_restart":
+        if line.kind in ("autorestart_found", "session_restart"):
+            # the script finds TWS's autorestart file right after TWS exits; the new
+            # session starts after its pause
             self.outages.ibc_restarting("IBC restart (no second factor)",
                                         spec["restart_timeout"] + spec["auto_restart_outage"])
-            self._emit("tws_ibc_restart", kind="warm", line=line.text)
+            if line.kind == "session_restart":
+                self._emit("tws_ibc_restart", kind="warm", line=line.text)
         elif line.kind == "cold_restart_soon":
             self.outages.ibc_restarting("IBC cold restart (full login)", spec["startup_timeout"])
             self._emit("tws_ibc_restart", kind="cold", line=line.text)
