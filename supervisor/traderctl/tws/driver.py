@@ -82,6 +82,7 @@ class TwsDriver(Driver):
         self.refused: str | None = None  # configuration, or an exit no retry can fix
         self.last_exit: int | None = None
         self.ibc_version: str | None = None
+        self.java_exit: int | None = None  # the last "IBC returned exit status N"
 
     def _new_probe(self) -> ApiProbe:
         return ApiProbe(HOST, self.launch.port, self.spec["probe_client_id"],
@@ -106,6 +107,7 @@ class TwsDriver(Driver):
         self.remedies.incidents = {}
         self.refused = None
         self.login.new_run(keep_wait=self.last_exit == 87)  # IBC gave up on the login
+        self.java_exit = None
         if self.remedies.escalated is not None:
             self._emit("tws_remedy", action="cold_start", reason=self.remedies.escalated,
                        ok=True)
@@ -163,6 +165,7 @@ class TwsDriver(Driver):
             self.outages.ibc_restarting("IBC cold restart (full login)", spec["startup_timeout"])
             self._emit("tws_ibc_restart", kind="cold", line=line.text)
         elif line.kind == "ibc_exit" and (code := line.number()) is not None:
+            self.java_exit = code
             self._emit("tws_ibc_returned", exit_code=code,
                        meaning=EXIT_CODES.get(code) or RETURNED_ONLY.get(code))
         elif line.kind == "cold_restart_at":
@@ -308,6 +311,8 @@ class TwsDriver(Driver):
         self._end_run()
         self.last_exit = code
         meaning = None if self.simulated else EXIT_CODES.get(code)
+        if code < 76 and code == self.java_exit:
+            meaning = None  # java's own code passed on, not one of the script's errors
         if meaning is None:
             return None
         self._emit("tws_ibc_exit", exit_code=code, meaning=meaning,
