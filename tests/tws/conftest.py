@@ -121,7 +121,7 @@ class TwsRig:
 
     def close(self) -> None:
         for daemon in self.daemons:
-            daemon.stop()
+            daemon.stop(timeout=60)  # a dozen launchers stopping on a loaded machine
         assert_nothing_left(self.root)
 
 

@@ -51,7 +51,7 @@ def test_a_security_code_card_is_named_and_waited_for(rig: TwsRig) -> None:
     (pending,) = d.events("tws_second_factor_pending", service="card")
     assert pending["method"] == "Security Code Card Authentication"
     approve(rig, "card")
-    assert d.wait_state("card", "running", timeout=15)["restarts"] == 0
+    assert d.wait_state("card", "running", timeout=30)["restarts"] == 0
 
 
 @pytest.mark.parametrize(("name", "reason"), [
@@ -61,7 +61,7 @@ def test_a_security_code_card_is_named_and_waited_for(rig: TwsRig) -> None:
 def test_a_failed_login_stops_ibc_and_parks_the_service(rig: TwsRig, name: str,
                                                         reason: str) -> None:
     d = rig.daemons[0]
-    failed = d.wait_state(name, "failed", timeout=30)
+    failed = d.wait_state(name, "failed", timeout=60)
     assert failed["detail"] == f"{reason}; waiting for an operator"
     assert failed["pid"] is None and failed["tws"]["login_failed"] == reason
     (event,) = d.events("tws_login_failed", service=name)
@@ -75,11 +75,11 @@ def test_a_failed_login_stops_ibc_and_parks_the_service(rig: TwsRig, name: str,
 
 def test_the_daily_auto_restart_is_an_expected_outage_with_no_action(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("daily", "running", timeout=30)
-    (restart,) = wait_until(lambda: d.events("tws_ibc_restart", service="daily"), 15,
+    first = d.wait_state("daily", "running", timeout=60)
+    (restart,) = wait_until(lambda: d.events("tws_ibc_restart", service="daily"), 30,
                             "IBC's restart")
     assert restart["kind"] == "warm" and restart["line"] == "IBC: Re-starting session"
-    wait_until(lambda: d.service("daily")["tws"]["session"] == "api accepting", 15, "the API")
+    wait_until(lambda: d.service("daily")["tws"]["session"] == "api accepting", 30, "the API")
     after = d.service("daily")
     assert after["state"] == "running" and after["pid"] == first["pid"]
     assert after["restarts"] == 0 and after["tws"]["ibc_restart"] is None
@@ -92,12 +92,12 @@ def test_a_cold_restart_asks_for_the_phone_while_running_and_counts_no_failure(
         rig: TwsRig) -> None:
     d = rig.daemons[0]
     approve(rig, "cold", prompt=1)
-    first = d.wait_state("cold", "running", timeout=30)
+    first = d.wait_state("cold", "running", timeout=60)
     assert first["tws"]["cold_restart_at"]  # "Gateway will be cold restarted at ..."
-    (restart,) = wait_until(lambda: d.events("tws_ibc_restart", service="cold"), 15,
+    (restart,) = wait_until(lambda: d.events("tws_ibc_restart", service="cold"), 30,
                             "the cold restart")
     assert restart["kind"] == "cold"
-    wait_until(lambda: len(d.events("tws_second_factor_pending", service="cold")) == 2, 15,
+    wait_until(lambda: len(d.events("tws_second_factor_pending", service="cold")) == 2, 30,
                "the second prompt")
     # many liveness periods (0.2 s, 2 failures act) with the API refusing: none counted
     time.sleep(2.0)
@@ -107,22 +107,22 @@ def test_a_cold_restart_asks_for_the_phone_while_running_and_counts_no_failure(
     assert not d.events(service="cold", to="unhealthy")
     assert not d.events("tws_remedy", service="cold")
     approve(rig, "cold", prompt=2)
-    wait_until(lambda: d.service("cold")["tws"]["session"] == "api accepting", 15, "the API")
+    wait_until(lambda: d.service("cold")["tws"]["session"] == "api accepting", 30, "the API")
     assert d.service("cold")["pid"] == first["pid"]
     assert len(d.events("tws_second_factor_completed", service="cold")) == 2
 
 
 def test_an_ib_gateway_restart_is_waited_for_until_the_minute_ibc_names(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("gwrestart", "running", timeout=30)
+    first = d.wait_state("gwrestart", "running", timeout=60)
     rig.control("gwrestart", "FREEZE")
-    (remedy,) = wait_until(lambda: d.events("tws_remedy", service="gwrestart"), 15, "RESTART")
+    (remedy,) = wait_until(lambda: d.events("tws_remedy", service="gwrestart"), 30, "RESTART")
     assert remedy["action"] == "RESTART" and "RESTART at " in remedy["reply"]
     # longer than restart_timeout (1 s): the Gateway restarts at the next minute
     time.sleep(2.0)
     assert "warm RESTART sent, waiting up to" in d.service("gwrestart")["detail"]
     rig.control("gwrestart", "UNFREEZE")
-    wait_until(lambda: d.events(service="gwrestart", to="running", reason="remedied"), 15,
+    wait_until(lambda: d.events(service="gwrestart", to="running", reason="remedied"), 30,
                "healed in place")
     assert [r["action"] for r in d.events("tws_remedy", service="gwrestart")] == ["RESTART"]
     assert d.service("gwrestart")["pid"] == first["pid"]
@@ -131,7 +131,7 @@ def test_an_ib_gateway_restart_is_waited_for_until_the_minute_ibc_names(rig: Tws
 def test_87_means_acknowledged_but_the_login_did_not_finish(rig: TwsRig) -> None:
     d = rig.daemons[0]
     approve(rig, "stall")
-    stopped = d.wait_state("stall", "stopped", timeout=30)
+    stopped = d.wait_state("stall", "stopped", timeout=60)
     assert stopped["detail"].startswith("exited with code 87: IBC: second factor acknowledged "
                                         "but login not completed within "
                                         "SecondFactorAuthenticationExitInterval")
@@ -141,9 +141,9 @@ def test_87_means_acknowledged_but_the_login_did_not_finish(rig: TwsRig) -> None
 
 def test_a_sigterm_from_outside_is_143_and_the_service_comes_back(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("sigterm", "running", timeout=30)
+    first = d.wait_state("sigterm", "running", timeout=60)
     os.kill(first["pid"], signal.SIGTERM)
-    (event,) = wait_until(lambda: d.events("tws_ibc_exit", service="sigterm"), 15, "the exit")
+    (event,) = wait_until(lambda: d.events("tws_ibc_exit", service="sigterm"), 30, "the exit")
     assert event["exit_code"] == 143 and event["meaning"] == "terminated by SIGTERM"
     again = wait_until(lambda: d.events(service="sigterm", to="running")[1:], 30, "a restart")
     assert again[0]["pid"] != first["pid"]

@@ -50,10 +50,11 @@ from traderctl.tws.ibclines import (
 from traderctl.tws.ibcversion import installed_version
 from traderctl.tws.ini import IniError
 from traderctl.tws.launch import HOST, IbcLaunch
-from traderctl.tws.login import ACCEPTING, LoginTracker
+from traderctl.tws.login import LoginTracker
 from traderctl.tws.outages import ConfigProblem, Outages
 from traderctl.tws.remedies import Remedies
 from traderctl.tws.session import ApiProbe, SessionObserver
+from traderctl.tws.status import session_detail, status_fields
 
 if TYPE_CHECKING:
     from traderctl.services.process import Child
@@ -222,24 +223,7 @@ class TwsDriver(Driver):
         return self._detail()
 
     def _detail(self) -> str:
-        if self.login.waiting():
-            return self.login.detail()
-        if (restart := self.outages.announced()) is not None:
-            return f"{restart} in progress"
-        if self.login.phase != ACCEPTING:
-            return self.login.phase
-        parts = [ACCEPTING]
-        obs = self.observer
-        if obs is not None and obs.connected:
-            broken = obs.broken_farms()
-            parts.append("data farm " + ", ".join(f.name for f in broken) + " broken"
-                         if broken else "data farms ok")
-            if not obs.connectivity.ok:
-                parts.append(f"IB connectivity lost ({obs.connectivity.code})")
-        outage = self.outages.active()
-        if outage is not None:
-            parts.append(f"in {outage.describe()}")
-        return "; ".join(parts)
+        return session_detail(self.login, self.outages, self.observer)
 
     # ---- while running -------------------------------------------------------------------
 
@@ -328,31 +312,4 @@ class TwsDriver(Driver):
             self.observer.close()
 
     def status_fields(self) -> dict[str, Any]:
-        return {"tws": {
-            "mode": self.launch.mode, "gateway": bool(self.spec["gateway"]),
-            "api_port": self.launch.port,
-            "command_server_port": self.launch.command_port or None,
-            "session": self.login.phase, "api": self.probe.kind,
-            **self._session_status(),
-            **self.login.status(),
-            "ibc_restart": self.outages.announced(),
-            "cold_restart_at": self.outages.cold_restart_at,
-            "ibc_version": self.ibc_version,
-            "reset_window": outage.window.name if (outage := self.outages.active()) else None,
-            "ini": self.launch.ini_path if self.ini_written else None,
-            "tws_settings_path": None if self.simulated else self.launch.paths()[2],
-            "last_remedy": self.remedies.last,
-        }}
-
-    def _session_status(self) -> dict[str, Any]:
-        obs = self.observer
-        tz = self.outages.timezone
-        zone = tz.to_json() if tz else {
-            "timezone": None, "utc_offset": None, "reported": None, "source": None}
-        if obs is None or not obs.connected:
-            return {"farms": {}, "connectivity": None, **zone,
-                    "server_version": obs.server_version if obs else None}
-        return {"farms": {f.name: "ok" if f.ok else "broken" for f in obs.farms.values()},
-                "connectivity": "ok" if obs.connectivity.ok
-                else f"lost ({obs.connectivity.code})",
-                **zone, "server_version": obs.server_version}
+        return {"tws": status_fields(self)}

@@ -84,7 +84,8 @@ def window_type() -> Section:
     }, name="reset window")
 
 
-def tws_fields() -> dict[str, Field]:
+def _install_fields() -> dict[str, Field]:
+    """Where TWS and IBC are, and the ports."""
     return {
         "mode": Field(Choice(*MODES), "paper",
                       "live or paper through IBC; simulated runs traderctl's TWS simulator."),
@@ -109,6 +110,12 @@ def tws_fields() -> dict[str, Field]:
         "command_server_port": Field(Int(min=0, max=65535), DEFAULT_COMMAND_SERVER_PORT,
                                      "IBC command server port on 127.0.0.1 (0: off, no soft "
                                      "remedies)."),
+    }
+
+
+def _login_fields() -> dict[str, Field]:
+    """Credentials, the second factor and the daily and weekly restarts."""
+    return {
         "username": Field(Str(), None, "IB login id (written to the 0600 ini only).", secret=True),
         "password": Field(Str(), None, "IB password; prefer password_file or password_env.",
                           secret=True),
@@ -148,6 +155,12 @@ def tws_fields() -> dict[str, Field]:
                                   "primary", "IBC ExistingSessionDetectedAction."),
         "read_only_api": Field(Bool(), None, "IBC ReadOnlyApi (unset: leave TWS's setting)."),
         "display": Field(Str(), None, "X display for TWS (e.g. :99 from an Xvfb service)."),
+    }
+
+
+def _health_fields() -> dict[str, Field]:
+    """Probes, remedies and their timings."""
+    return {
         "probe_interval": Field(Duration(min=0.05), 2.0, "Liveness probe every so often."),
         "probe_timeout": Field(Duration(min=0.05), 2.0,
                                "One probe's time limit (keep it <= probe_interval)."),
@@ -167,6 +180,12 @@ def tws_fields() -> dict[str, Field]:
                             "RECONNECTDATA / RECONNECTACCOUNT."),
         "soft_attempts": Field(Int(min=0), 3, "RECONNECTDATA/RECONNECTACCOUNT tries per incident."),
         "stop_grace": Field(Duration(), 20.0, "After IBC's STOP, wait this long before signals."),
+    }
+
+
+def _window_fields() -> dict[str, Field]:
+    """Expected outages and the simulated mode."""
+    return {
         "reset_windows_file": Field(FilePath(), None,
                                     "IB reset windows (default configs/reset-windows.yaml)."),
         "reset_windows": Field(ListOf(window_type()), None,
@@ -178,6 +197,10 @@ def tws_fields() -> dict[str, Field]:
                                   "mode simulated: simulator control port on 127.0.0.1."),
         "sim_timezone": Field(TimeZone(), None, "mode simulated: the simulated TWS time zone."),
     }
+
+
+def tws_fields() -> dict[str, Field]:
+    return {**_install_fields(), **_login_fields(), **_health_fields(), **_window_fields()}
 
 
 def api_port(spec: dict[str, Any]) -> int:
