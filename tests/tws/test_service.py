@@ -116,6 +116,9 @@ def test_ibc_gets_its_real_arguments_and_a_0600_ini_with_safe_values(rig: TwsRig
     assert set(values) <= documented
     argv = psutil.Process(d.service("tws")["pid"]).cmdline()
     args = argv[argv.index(next(a for a in argv if a.endswith("fake_ibc_boot.py"))) + 1:]
+    (written,) = d.events("tws_ini_written", service="tws")
+    assert written["path"] == str(ini) and written["ibc_version"] == "3.24.1"  # ibc/fake/version
+    assert d.service("tws")["tws"]["ibc_version"] == "3.24.1"
     # each service its own TWS settings folder: IBC deletes autorestart files in a shared one
     settings = rig.runtime_dir("tws") / "tws-settings"
     assert stat.S_IMODE(settings.stat().st_mode) == 0o700

@@ -47,7 +47,6 @@ from traderctl.tws.ibclines import (
     IbcLine,
     classify,
 )
-from traderctl.tws.ibcversion import installed_version
 from traderctl.tws.ini import IniError
 from traderctl.tws.launch import HOST, IbcLaunch
 from traderctl.tws.login import LoginTracker
@@ -124,13 +123,9 @@ class TwsDriver(Driver):
             raise ValueError(str(exc)) from None
         if not self.simulated:
             self.ini_written = True
-            self.ibc_version = installed_version(self.launch.paths()[0])
-            if self.spec["cold_restart_time"] and self.ibc_version is None:
-                log.warning("tws_ibc_version_unknown", service=self.name,
-                            hint="no version file in the IBC folder; ColdRestartTime "
-                                 "needs IBC 3.19 or later")
+            self.ibc_version = self.launch.version
             self._emit("tws_ini_written", path=self.launch.ini_path, mode="0600",
-                       tws_settings_path=self.launch.paths()[2])
+                       tws_settings_path=self.launch.paths()[2], ibc_version=self.ibc_version)
         return launch
 
     async def hold_reason(self) -> str | None:

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from traderctl.logs import add_secrets
+from traderctl.logs import add_secrets, get_logger
 from traderctl.services.driver import Launch
 from traderctl.tws.ibcversion import installed_version
 from traderctl.tws.ini import default_template, render_file
@@ -23,6 +23,7 @@ from traderctl.tws.outages import ConfigProblem
 from traderctl.tws.servicetype import DEFAULT_IBC_PATH, DEFAULT_TWS_PATH, api_port, ibc_ampm
 
 HOST = "127.0.0.1"
+log = get_logger(__name__)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class IbcLaunch:
     spec: dict[str, Any]
     name: str
     runtime_dir: str
+    version: str | None = None  # of the installed IBC, from its version file
 
     @property
     def mode(self) -> str:
@@ -67,14 +69,27 @@ class IbcLaunch:
         password = self.password()
         self.write_ini(password)
         os.makedirs(self.paths()[2], mode=0o700, exist_ok=True)
-        version = installed_version(self.paths()[0])
-        if version:  # what IBC's own launcher scripts export for ibcstart.sh's banner
-            env["IBC_VRSN"] = version
+        self.version = installed_version(self.paths()[0])
+        if self.version:  # what IBC's own launcher scripts export for ibcstart.sh's banner
+            env["IBC_VRSN"] = self.version
+        self._warn_about_restarts()
         # the password reaches IBC only through the 0600 ini: not inherited either
         if self.spec["password_env"]:
             env.pop(self.spec["password_env"], None)
         env = {k: v for k, v in env.items() if v != password}
         return Launch(self.ibc_argv(), env, self.runtime_dir)
+
+    def _warn_about_restarts(self) -> None:
+        spec = self.spec
+        if not spec["auto_restart_time"] and not spec["auto_logoff_time"]:
+            log.warning("tws_daily_restart_unset", service=self.name,
+                        hint="neither auto_restart_time nor auto_logoff_time: TWS keeps its "
+                             "own Lock and Exit time, which traderctl does not know and does "
+                             "not treat as an expected outage")
+        if spec["cold_restart_time"] and self.version is None:
+            log.warning("tws_ibc_version_unknown", service=self.name,
+                        hint="no version file in the IBC folder; ColdRestartTime needs IBC "
+                             "3.19 or later")
 
     def simulator_argv(self) -> list[str]:
         argv = [sys.executable, "-m", "traderctl.simulator", "--host", HOST,
