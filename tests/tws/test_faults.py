@@ -22,7 +22,7 @@ def rig(rig_factory) -> TwsRig:
     rig.fake("hang")                      # freeze, warm RESTART heals it
     # freeze survives RESTART: STOP, cold start (TWS: its RESTART is immediate)
     rig.fake("stuck", restart_timeout="1s", gateway=False)
-    rig.fake("phone", {"ibc": {"second_factor": True, "second_factor_timeout": 60}},
+    rig.fake("phone", {"ibc": {"second_factor": True, "second_factor_timeout": 600}},
              startup_timeout="8s", two_factor_device="IB Key")
     # IB's prompt expires after 0.6 s here (180 s for real); IBC logs in again each time
     rig.fake("asleep", {"ibc": {"second_factor": True, "second_factor_timeout": 0.6}},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 
 import psutil
 import pytest
@@ -19,7 +20,8 @@ from tests.tws.conftest import TwsRig, wait_until
 @pytest.fixture(scope="module")
 def rig(rig_factory) -> TwsRig:
     rig = rig_factory("sessions")
-    phone = {"second_factor": True, "second_factor_timeout": 60}
+    # IB's prompt lasts 180 s; long enough here that no test waits through a re-login
+    phone = {"second_factor": True, "second_factor_timeout": 600}
     rig.fake("card", {"ibc": {**phone, "second_factor_method": "card"}},
              two_factor_device="IB Key")
     rig.fake("badpw", {"ibc": {"login_failure": {"kind": "failed"}}})
@@ -36,11 +38,17 @@ def rig(rig_factory) -> TwsRig:
     return rig
 
 
-def approve(rig: TwsRig, name: str, prompt: int = 1) -> None:
+def approve(rig: TwsRig, name: str, done: Callable[[], object], prompt: int = 1) -> None:
+    """Approve on the "phone" until ``done``: touched again and again, since the fake
+    removes the file when a prompt opens."""
     d = rig.daemons[0]
-    wait_until(lambda: len(d.events("tws_second_factor_pending", service=name)) >= prompt, 30,
+    wait_until(lambda: len(d.events("tws_second_factor_pending", service=name)) >= prompt, 60,
                f"prompt {prompt} of {name}")
-    (rig.runtime_dir(name) / "fake-ibc-2fa-approved").touch()
+    deadline = time.monotonic() + 45
+    while not done():
+        assert time.monotonic() < deadline, f"{name}: the approval never took"
+        (rig.runtime_dir(name) / "fake-ibc-2fa-approved").touch()
+        time.sleep(0.2)
 
 
 def test_a_security_code_card_is_named_and_waited_for(rig: TwsRig) -> None:
@@ -50,7 +58,7 @@ def test_a_security_code_card_is_named_and_waited_for(rig: TwsRig) -> None:
     assert status["detail"] == "second factor pending (Security Code Card)"
     (pending,) = d.events("tws_second_factor_pending", service="card")
     assert pending["method"] == "Security Code Card Authentication"
-    approve(rig, "card")
+    approve(rig, "card", lambda: d.service("card")["state"] == "running")
     assert d.wait_state("card", "running", timeout=30)["restarts"] == 0
 
 
@@ -61,7 +69,7 @@ def test_a_security_code_card_is_named_and_waited_for(rig: TwsRig) -> None:
 def test_a_failed_login_stops_ibc_and_parks_the_service(rig: TwsRig, name: str,
                                                         reason: str) -> None:
     d = rig.daemons[0]
-    failed = d.wait_state(name, "failed", timeout=60)
+    failed = d.wait_state(name, "failed", timeout=40)
     assert failed["detail"] == f"{reason}; waiting for an operator"
     assert failed["pid"] is None and failed["tws"]["login_failed"] == reason
     (event,) = d.events("tws_login_failed", service=name)
@@ -75,7 +83,7 @@ def test_a_failed_login_stops_ibc_and_parks_the_service(rig: TwsRig, name: str,
 
 def test_the_daily_auto_restart_is_an_expected_outage_with_no_action(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("daily", "running", timeout=60)
+    first = d.wait_state("daily", "running", timeout=40)
     (restart,) = wait_until(lambda: d.events("tws_ibc_restart", service="daily"), 30,
                             "IBC's restart")
     assert restart["kind"] == "warm" and restart["line"] == "IBC: Re-starting session"
@@ -91,8 +99,8 @@ def test_the_daily_auto_restart_is_an_expected_outage_with_no_action(rig: TwsRig
 def test_a_cold_restart_asks_for_the_phone_while_running_and_counts_no_failure(
         rig: TwsRig) -> None:
     d = rig.daemons[0]
-    approve(rig, "cold", prompt=1)
-    first = d.wait_state("cold", "running", timeout=60)
+    approve(rig, "cold", lambda: d.service("cold")["state"] == "running")
+    first = d.wait_state("cold", "running", timeout=40)
     assert first["tws"]["cold_restart_at"]  # "Gateway will be cold restarted at ..."
     (restart,) = wait_until(lambda: d.events("tws_ibc_restart", service="cold"), 30,
                             "the cold restart")
@@ -106,7 +114,8 @@ def test_a_cold_restart_asks_for_the_phone_while_running_and_counts_no_failure(
     assert status["detail"].startswith("second factor pending on IB Key")
     assert not d.events(service="cold", to="unhealthy")
     assert not d.events("tws_remedy", service="cold")
-    approve(rig, "cold", prompt=2)
+    approve(rig, "cold", lambda: d.service("cold")["tws"]["session"] == "api accepting",
+            prompt=2)
     wait_until(lambda: d.service("cold")["tws"]["session"] == "api accepting", 30, "the API")
     assert d.service("cold")["pid"] == first["pid"]
     assert len(d.events("tws_second_factor_completed", service="cold")) == 2
@@ -114,7 +123,7 @@ def test_a_cold_restart_asks_for_the_phone_while_running_and_counts_no_failure(
 
 def test_an_ib_gateway_restart_is_waited_for_until_the_minute_ibc_names(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("gwrestart", "running", timeout=60)
+    first = d.wait_state("gwrestart", "running", timeout=40)
     rig.control("gwrestart", "FREEZE")
     (remedy,) = wait_until(lambda: d.events("tws_remedy", service="gwrestart"), 30, "RESTART")
     assert remedy["action"] == "RESTART" and "RESTART at " in remedy["reply"]
@@ -130,8 +139,9 @@ def test_an_ib_gateway_restart_is_waited_for_until_the_minute_ibc_names(rig: Tws
 
 def test_87_means_acknowledged_but_the_login_did_not_finish(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    approve(rig, "stall")
-    stopped = d.wait_state("stall", "stopped", timeout=60)
+    approve(rig, "stall", lambda: "acknowledged" in d.service("stall")["detail"]
+            or d.service("stall")["state"] == "stopped")
+    stopped = d.wait_state("stall", "stopped", timeout=40)
     assert stopped["detail"].startswith("exited with code 87: IBC: second factor acknowledged "
                                         "but login not completed within "
                                         "SecondFactorAuthenticationExitInterval")
@@ -141,7 +151,7 @@ def test_87_means_acknowledged_but_the_login_did_not_finish(rig: TwsRig) -> None
 
 def test_a_sigterm_from_outside_is_143_and_the_service_comes_back(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("sigterm", "running", timeout=60)
+    first = d.wait_state("sigterm", "running", timeout=40)
     os.kill(first["pid"], signal.SIGTERM)
     (event,) = wait_until(lambda: d.events("tws_ibc_exit", service="sigterm"), 30, "the exit")
     assert event["exit_code"] == 143 and event["meaning"] == "terminated by SIGTERM"
