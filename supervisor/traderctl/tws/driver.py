@@ -63,6 +63,8 @@ log = get_logger(__name__)
 
 
 class TwsDriver(Driver):
+    """The runner's questions for one tws service, answered with the four parts above."""
+
     def __init__(self, runner: ServiceRunner) -> None:
         super().__init__(runner)
         spec = self.spec
