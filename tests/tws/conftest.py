@@ -24,7 +24,10 @@ REPO = Path(__file__).resolve().parents[2]
 FAKE_IBC = REPO / "ibc" / "fake"
 USERNAME = "trader-login-7Q"
 PASSWORD = "Pw-9c7f2e1b-\\ secret"
-FAST_IBC = {"login_seconds": 0.2, "restart_seconds": 0.3, "script_restart_delay": 0.2}
+# IBC's own pauses, shortened: the Gateway's RESTART at the next minute at most 0.5 s away,
+# the 5 s before a re-login after an unanswered second-factor prompt 0.2 s
+FAST_IBC = {"login_seconds": 0.2, "restart_seconds": 0.3, "script_restart_delay": 0.2,
+            "restart_at_most": 0.5, "relogin_delay": 0.2}
 
 
 def free_ports(count: int) -> list[int]:
@@ -118,7 +121,7 @@ class TwsRig:
 
     def close(self) -> None:
         for daemon in self.daemons:
-            daemon.stop()
+            daemon.stop(timeout=60)  # a dozen launchers stopping on a loaded machine
         assert_nothing_left(self.root)
 
 

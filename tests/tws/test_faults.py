@@ -20,11 +20,13 @@ def ts(event: dict) -> float:
 def rig(rig_factory) -> TwsRig:
     rig = rig_factory("faults")
     rig.fake("hang")                      # freeze, warm RESTART heals it
-    rig.fake("stuck", restart_timeout="1s")  # freeze survives RESTART: STOP, cold start
-    rig.fake("phone", {"ibc": {"second_factor": True, "second_factor_timeout": 60}},
-             startup_timeout="3s", two_factor_device="IB Key")
-    rig.fake("asleep", {"ibc": {"second_factor": True, "second_factor_timeout": 60}},
-             second_factor_limit="1s")
+    # freeze survives RESTART: STOP, cold start (TWS: its RESTART is immediate)
+    rig.fake("stuck", restart_timeout="1s", gateway=False)
+    rig.fake("phone", {"ibc": {"second_factor": True, "second_factor_timeout": 600}},
+             startup_timeout="8s", two_factor_device="IB Key")
+    # IB's prompt expires after 0.6 s here (180 s for real); IBC logs in again each time
+    rig.fake("asleep", {"ibc": {"second_factor": True, "second_factor_timeout": 0.6}},
+             second_factor_limit="2.5s")
     now = datetime.now(UTC)
     rig.fake("window", reset_windows=[{
         "name": "test-window", "timezone": "UTC", "start": f"{now - timedelta(minutes=2):%H:%M}",
@@ -41,7 +43,7 @@ def remedies(rig: TwsRig, service: str) -> list[dict]:
 
 def test_freeze_is_detected_in_time_and_a_warm_restart_heals_it(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("hang", "running")
+    first = d.wait_state("hang", "running", timeout=30)
     time.sleep(0.5)  # a few healthy probes first
     frozen_at = time.time()
     rig.control("hang", "FREEZE")
@@ -62,7 +64,7 @@ def test_freeze_is_detected_in_time_and_a_warm_restart_heals_it(rig: TwsRig) -> 
 def test_a_hang_that_survives_the_warm_restart_escalates_to_stop_and_a_cold_start(
         rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("stuck", "running")
+    first = d.wait_state("stuck", "running", timeout=30)
     rig.control("stuck", "FREEZE")
     wait_until(lambda: len(d.events(service="stuck", to="running")) >= 2, 20, "a cold start")
     actions = [r["action"] for r in remedies(rig, "stuck")]
@@ -80,12 +82,13 @@ def test_a_hang_that_survives_the_warm_restart_escalates_to_stop_and_a_cold_star
 
 def test_second_factor_pending_holds_still_then_runs_after_approval(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    pending = wait_until(lambda: d.events("tws_second_factor_pending", service="phone"), 10,
+    pending = wait_until(lambda: d.events("tws_second_factor_pending", service="phone"), 30,
                          "the prompt")[0]
     assert pending["device"] == "IB Key"
     spawned = d.events(service="phone", to="starting")[0]
-    # longer than startup_timeout (3 s): the deadline stands still while the phone is asked
-    wait_until(lambda: time.time() - ts(spawned) > 4.0, 6, "time to pass")
+    # longer than startup_timeout (8 s, which covers the fake's start on a loaded machine):
+    # the deadline stands still while the phone is asked
+    wait_until(lambda: time.time() - ts(spawned) > 9.0, 12, "time to pass")
     status = d.service("phone")
     assert status["state"] == "starting" and status["restarts"] == 0
     assert status["detail"] == "second factor pending on IB Key"
@@ -97,21 +100,32 @@ def test_second_factor_pending_holds_still_then_runs_after_approval(rig: TwsRig)
     assert running["pid"] == spawned["pid"] and running["detail"].startswith("api accepting")
     done = d.events("tws_second_factor_completed", service="phone")
     assert len(done) == 1 and done[0]["waited"] >= 2.0
+    # IBC logs the dialog Opened, Activated, Activated, Closed: one prompt, one event; and
+    # the closed dialog is not the success, "Login has completed" is
+    assert len(d.events("tws_second_factor_pending", service="phone")) == 1
+    assert done[0]["how"] == "login completed" and done[0]["prompts"] == 1
 
 
-def test_second_factor_limit_gives_up_and_waits_for_an_operator(rig: TwsRig) -> None:
+def test_the_wait_clock_runs_across_ibcs_relogins_and_the_limit_fires(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    failed = d.wait_state("asleep", "failed", timeout=15)
-    assert "second factor not approved within 1s" in failed["detail"]
+    failed = d.wait_state("asleep", "failed", timeout=30)
+    assert "second factor not approved within 2.5s" in failed["detail"]
     assert failed["restarts"] == 0 and failed["pid"] is None
-    assert d.events("tws_second_factor_abandoned", service="asleep")
+    pending = d.events("tws_second_factor_pending", service="asleep")
+    timeouts = d.events("tws_second_factor_timeout", service="asleep")
+    assert len(pending) >= 3 and [p["prompt"] for p in pending] == list(range(1, len(pending) + 1))
+    assert len({p["since"] for p in pending}) == 1  # one wait, however many prompts
+    assert timeouts and all(t["relogin"] for t in timeouts)
+    assert not d.events("tws_second_factor_completed", service="asleep")  # closed != approved
+    (abandoned,) = d.events("tws_second_factor_abandoned", service="asleep")
+    assert abandoned["waited"] >= 2.5 and abandoned["prompts"] >= 3
     time.sleep(0.5)
     assert len(d.events(service="asleep", to="starting")) == 1  # no retry on its own
 
 
 def test_inside_a_reset_window_failures_are_reported_not_acted_on(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    first = d.wait_state("window", "running")
+    first = d.wait_state("window", "running", timeout=30)
     assert "in IB reset window test-window until" in first["detail"]
     assert first["tws"]["reset_window"] == "test-window"
     rig.control("window", "FREEZE")

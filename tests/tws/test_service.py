@@ -42,8 +42,8 @@ def rig(rig_factory) -> TwsRig:
     loose.write_text("whatever\n")
     loose.chmod(0o644)
     rig.fake("loose", password=None, password_file=str(loose))
-    rig.fake("login_timeout", {"ibc": {"exit_after": {"seconds": 0.3, "code": 88},
-                                       "exit_on_login_dialog_timeout": True}}, restart="never")
+    rig.fake("login_timeout", {"ibc": {"login_dialog_timeouts": 1,
+                                       "login_dialog_timeout_seconds": 0.3}})
     [sim_port] = [rig.fake("unused")["api_port"]]
     del rig.services["unused"]
     rig.add("sim", {"type": "tws", "mode": "simulated", "api_port": sim_port,
@@ -55,7 +55,7 @@ def rig(rig_factory) -> TwsRig:
 
 def test_normal_start_reaches_running_with_the_session_in_detail_and_status(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    up = d.wait_state("tws", "running", timeout=15)
+    up = d.wait_state("tws", "running", timeout=30)
     wait_until(lambda: d.service("tws")["detail"] == "api accepting; data farms ok", 5, "farms")
     details = [e["detail"] for e in d.events(service="tws")]
     assert details[0] == "login"
@@ -73,7 +73,7 @@ def test_normal_start_reaches_running_with_the_session_in_detail_and_status(rig:
 
 def test_dependents_start_only_once_the_api_accepts(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    d.wait_state("strategy", "running", timeout=15)
+    d.wait_state("strategy", "running", timeout=30)
     states = d.events(service="strategy")
     assert states[0]["to"] == "waiting" and states[0]["detail"] == "waiting for tws"
     tws_running = d.events(service="tws", to="running")[0]
@@ -82,7 +82,7 @@ def test_dependents_start_only_once_the_api_accepts(rig: TwsRig) -> None:
 
 def test_ibc_gets_its_real_arguments_and_a_0600_ini_with_safe_values(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    d.wait_state("tws", "running", timeout=15)
+    d.wait_state("tws", "running", timeout=30)
     ini = rig.runtime_dir("tws") / "config.ini"
     assert stat.S_IMODE(ini.stat().st_mode) == 0o600
     assert stat.S_IMODE(ini.parent.stat().st_mode) == 0o700
@@ -98,6 +98,8 @@ def test_ibc_gets_its_real_arguments_and_a_0600_ini_with_safe_values(rig: TwsRig
         "ControlFrom": "127.0.0.1", "BindAddress": "127.0.0.1",
         "OverrideTwsApiPort": str(rig.api_ports["tws"]), "SecondFactorDevice": "IB Key",
         "ReadOnlyApi": "yes", "AcceptNonBrokerageAccountWarning": "yes",
+        "SecondFactorAuthenticationExitInterval": "60", "AutoLogoffTime": "",
+        "AcceptBidAskLastSizeDisplayUpdateNotification": "defer",
     }
     assert {k: values.get(k) for k in expected} == expected
     # java.util.Properties escaping: the backslash doubled, nothing else touched
@@ -108,20 +110,29 @@ def test_ibc_gets_its_real_arguments_and_a_0600_ini_with_safe_values(rig: TwsRig
                   "AcceptNonBrokerageAccountWarning", "ExistingSessionDetectedAction",
                   "OverrideTwsApiPort", "ReadOnlyApi", "AcceptIncomingConnectionAction",
                   "AutoRestartTime", "ColdRestartTime", "CommandServerPort", "ControlFrom",
-                  "BindAddress", "CommandPrompt", "SuppressInfoMessages"}
+                  "BindAddress", "CommandPrompt", "SuppressInfoMessages",
+                  "SecondFactorAuthenticationExitInterval", "AutoLogoffTime",
+                  "AcceptBidAskLastSizeDisplayUpdateNotification"}
     assert set(values) <= documented
     argv = psutil.Process(d.service("tws")["pid"]).cmdline()
     args = argv[argv.index(next(a for a in argv if a.endswith("fake_ibc_boot.py"))) + 1:]
+    (written,) = d.events("tws_ini_written", service="tws")
+    assert written["path"] == str(ini) and written["ibc_version"] == "3.24.1"  # ibc/fake/version
+    assert d.service("tws")["tws"]["ibc_version"] == "3.24.1"
+    # each service its own TWS settings folder: IBC deletes autorestart files in a shared one
+    settings = rig.runtime_dir("tws") / "tws-settings"
+    assert stat.S_IMODE(settings.stat().st_mode) == 0o700
+    assert d.service("tws")["tws"]["tws_settings_path"] == str(settings)
     assert args == ["1030", "--gateway", f"--tws-path={rig.services['tws']['tws_path']}",
-                    f"--tws-settings-path={rig.services['tws']['tws_path']}",
+                    f"--tws-settings-path={settings}",
                     f"--ibc-path={rig.services['tws']['ibc_path']}", f"--ibc-ini={ini}",
                     "--mode=paper", "--on2fatimeout=restart"]
 
 
 def test_password_from_a_0600_file_or_the_environment(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    d.wait_state("from_file", "running", timeout=15)
-    d.wait_state("from_env", "running", timeout=15)
+    d.wait_state("from_file", "running", timeout=30)
+    d.wait_state("from_env", "running", timeout=30)
     ini = read_ini(str(rig.runtime_dir("from_file") / "config.ini"))
     assert ini["IbPassword"] == FILE_PASSWORD
     assert read_ini(str(rig.runtime_dir("from_env") / "config.ini"))["IbPassword"] == ENV_PASSWORD
@@ -137,17 +148,19 @@ def test_a_password_file_others_can_read_is_refused_without_a_start(rig: TwsRig)
     assert not (rig.runtime_dir("loose") / "config.ini").exists()
 
 
-def test_ibc_exit_code_88_is_recognised(rig: TwsRig) -> None:
+def test_a_login_dialog_timeout_88_is_looped_by_ibcs_script_not_by_the_runner(
+        rig: TwsRig) -> None:
     d = rig.daemons[0]
-    stopped = d.wait_state("login_timeout", "stopped", timeout=15)
-    assert stopped["detail"] == "exited with code 88: IBC: login dialog display timed out"
-    (event,) = d.events("tws_ibc_exit", service="login_timeout")
-    assert event["exit_code"] == 88 and "login dialog" in event["meaning"]
+    up = d.wait_state("login_timeout", "running", timeout=30)
+    assert up["restarts"] == 0 and len(d.events(service="login_timeout", to="starting")) == 1
+    (returned,) = d.events("tws_ibc_returned", service="login_timeout")
+    assert returned["exit_code"] == 88 and "the script starts IBC again" in returned["meaning"]
+    assert not d.events("tws_ibc_exit", service="login_timeout")
 
 
 def test_simulated_mode_runs_the_simulator_through_the_same_path(rig: TwsRig) -> None:
     d = rig.daemons[0]
-    up = d.wait_state("sim", "running", timeout=15)
+    up = d.wait_state("sim", "running", timeout=30)
     assert "traderctl.simulator" in psutil.Process(up["pid"]).cmdline()
     wait_until(lambda: d.service("sim")["tws"]["timezone"] == "Asia/Hong_Kong", 5, "zone")
     tws = d.service("sim")["tws"]
@@ -158,7 +171,7 @@ def test_simulated_mode_runs_the_simulator_through_the_same_path(rig: TwsRig) ->
 def test_credentials_are_nowhere_to_be_seen(rig: TwsRig) -> None:
     d = rig.daemons[0]
     for name in ("tws", "from_file", "from_env"):
-        d.wait_state(name, "running", timeout=15)
+        d.wait_state(name, "running", timeout=30)
     leaks: list[str] = []
     for proc in psutil.process_iter():  # what `ps` shows, for every process on the machine
         try:

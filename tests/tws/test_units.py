@@ -1,5 +1,5 @@
-"""The pure parts of the tws type: reset windows, the TWS time zone, IBC's ini, IBC's
-output lines, the service keys in the config."""
+"""The pure parts of the tws type: reset windows, the TWS time zone, IBC's ini, the
+service keys in the config (IBC's output lines: test_ibclines.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from traderctl.tws import windows
 from traderctl.tws.ini import IniError, escape_value, render, write_private
 from traderctl.tws.servicetype import api_port, ibc_ampm
-from traderctl.tws.session import HandshakeSnoop, classify_ibc_line, farm_name
+from traderctl.tws.session import HandshakeSnoop, farm_name
 from traderctl.tws.tz import resolve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,20 +126,6 @@ def test_private_write_is_atomic_and_0600(tmp_path: Path) -> None:
     assert sorted(p.name for p in target.parent.iterdir()) == ["config.ini"]
 
 
-@pytest.mark.parametrize(("line", "kind"), [
-    ("IBC: Second Factor Authentication initiated", "second_factor_pending"),
-    ("2026-01-01 IBC: detected dialog entitled: Second Factor Authentication; event=Opened",
-     "second_factor_pending"),
-    ("IBC: Second Factor Authentication dialog timed out", "second_factor_timeout"),
-    ("IBC: Second Factor Authentication completed", "second_factor_done"),
-    ("IBC: Login has completed", "logged_in"),
-    ("IBC: Login dialog shown, logging in", "login"),
-    ("some unrelated java noise", None),
-])
-def test_ibc_output_lines(line: str, kind: str | None) -> None:
-    assert classify_ibc_line(line) == kind
-
-
 def test_farm_names() -> None:
     assert farm_name("Market data farm connection is OK:usfarm") == "usfarm"
     assert farm_name("HMDS data farm connection is inactive but should be available upon "
@@ -189,3 +175,32 @@ def test_reset_regions_keep_only_their_windows_and_the_global_ones() -> None:
     europe = {w.name for w in for_regions(windows, ["europe"])}
     assert europe == {"europe-daily", "weekend"}
     assert len(for_regions(windows, [])) == len(windows) == 5
+
+
+def test_cold_restart_rules_are_checked_at_load(cli, tmp_path: Path) -> None:
+    old_ibc = tmp_path / "ibc-3.18"
+    old_ibc.mkdir()
+    (old_ibc / "version").write_text("3.18.0")
+    (tmp_path / "trader.yaml").write_text(
+        "services:\n"
+        "  hk:\n"
+        "    type: tws\n    mode: live\n    tws_version: '1030'\n"
+        "    cold_restart_time: '07:05'\n"
+        "  old:\n"
+        "    type: tws\n    mode: live\n    tws_version: '1030'\n"
+        f"    ibc_path: {old_ibc}\n    cold_restart_time: '14:05'\n"
+        "    auto_restart_time: '23:45'\n    auto_logoff_time: '23:50'\n")
+    bad = cli("--config", "trader.yaml", "config", "show", env={"TZ": "Asia/Hong_Kong"})
+    assert bad.exit_code == 2, bad.output
+    lines = [line for line in bad.output.splitlines() if "trader.yaml:" in line]
+    assert any("services.hk.cold_restart_time: Sunday 07:05 Asia/Hong_Kong is Sat 18:05 "
+               "US/Eastern" in line and "set 14:05 or later" in line for line in lines), lines
+    assert any("services.old.cold_restart_time: needs IBC 3.19 or later" in line
+               and "is 3.18.0" in line for line in lines), lines
+    assert any("services.old.auto_logoff_time: set auto_restart_time or auto_logoff_time, "
+               "not both" in line for line in lines), lines
+    assert not any("services.old.cold_restart_time: Sunday" in line for line in lines)
+    # the same file in London: 07:05 is always after 01:00 US/Eastern there
+    london = cli("--config", "trader.yaml", "config", "show", env={"TZ": "Europe/London"})
+    assert "services.hk.cold_restart_time" not in london.output
+    assert "services.old.cold_restart_time: needs IBC 3.19" in london.output

@@ -166,8 +166,8 @@ class ServiceSpecType(Type):
                 ctx.report((*path, "schedule", i, "cron"), "required value is missing")
         if out and not out.get("cwd"):
             _resolve_commands(out, ctx.base_dir)
-        if service_type is not None and service_type.check is not None and out:
-            service_type.check(out, lambda key, message: ctx.report((*path, key), message))
+        if service_type is not None and service_type.validate is not None and out:
+            service_type.validate(out, lambda key, message: ctx.report((*path, key), message))
         return out
 
     def child(self, key: str | int) -> Type | None:

@@ -23,8 +23,9 @@ class ServiceType:
     :class:`traderctl.services.driver.Driver` that decides how to launch, probe and heal it.
     ``api_port``: for types that expose the TWS API, the port a spec listens on (so
     ``ib.port`` can default to it).
-    ``check``: called at load with a converted spec and ``report(key, message)``, for rules
-    across keys (``tws``: one password source); each report is a config problem.
+    ``validate``: called at load with a converted spec and ``report(key, message)``, for
+    rules across keys or against the machine (``tws``: one password source, IBC's
+    cold-restart rule); each report is a config problem.
     """
 
     name: str
@@ -33,7 +34,7 @@ class ServiceType:
     needs_command: bool = True
     driver: Callable[[ServiceRunner], Any] | None = None
     api_port: Callable[[dict[str, Any]], int | None] | None = None
-    check: Callable[[dict[str, Any], Callable[[str, str], None]], None] | None = None
+    validate: Callable[[dict[str, Any], Callable[[str, str], None]], None] | None = None
 
 
 def collect_service_types(pm: PluginManager) -> dict[str, ServiceType]:

@@ -1,42 +1,39 @@
 """Fake IBC launcher: ``ibc/fake/scripts/ibcstart.sh`` runs this module.
 
-Takes the real ``ibcstart.sh`` arguments and ``config.ini``, refuses bad
-input with IBC's exit codes (see :mod:`.ibc_config`), then plays TWS/Gateway:
-login phase (API port closed), optional second-factor wait, then the
-simulator answers on ``OverrideTwsApiPort`` (default TWS 7496/7497, Gateway
-4001/4002 for live/paper) and IBC's command server answers on
-``CommandServerPort`` (``BindAddress``, ``ControlFrom``, ``CommandPrompt``,
-``SuppressInfoMessages`` honoured): STOP -> exit 0, RESTART -> warm restart
-(port away ``restart_seconds``, back without 2FA), RECONNECTDATA (farm
-status re-sent), RECONNECTACCOUNT (1100 then 1102), ENABLEAPI, EXIT.
-SIGTERM/SIGINT -> clean exit 0 (what IBC's banner script reports for 143).
+It takes the real ``ibcstart.sh`` arguments and ``config.ini``, refuses bad input
+with IBC's exit codes (:mod:`.ibc_config`) and then plays IBC 3.24 with
+TWS/Gateway behind it, printing what IBC prints (its Java side as ``yyyy-MM-dd
+HH:mm:ss:SSS IBC: <text>``, its script plain):
 
-The outer loop mirrors ``ibcstart.sh``: a "java" exit 88 (login dialog
-timeout) restarts, 87 (2FA timeout) restarts only with
-``--on2fatimeout=restart``, anything else ends the launcher with that code.
+* **the script loop** (``ibcstart.sh``): each "java" run ends with ``IBC returned
+  exit status N``; then 88 (login dialog not shown) restarts, a cold-restart flag
+  restarts cold (``IBC will cold-restart shortly``), an ``autorestart`` file in the
+  TWS settings folder restarts warm (``Re-starting session``, no second factor; more
+  than one such file: all deleted, a full login), 87 restarts only with
+  ``--on2fatimeout=restart``, anything else ends the launcher with that code.
+  SIGTERM/SIGINT reach "java", which exits 143, and so does the launcher.
+* **the login** (``LoginManager``): ``Login attempt: N``, then optionally a second
+  factor (``Second Factor Authentication initiated`` once per prompt, the dialog's
+  events repeating; ``method: card`` is the Security Code Card). Approved: ``If login
+  has not completed, IBC will exit in N seconds`` and ``Login has completed`` (or,
+  with ``login_stalls``, exit 87 after that interval). Unanswered for
+  ``second_factor_timeout``: ``Re-login after second factor authentication timeout in
+  5 second`` and a new login, or ``... not required`` and TWS waits. Never exit 87
+  for an unanswered prompt.
+* **login failures** (``LoginFailedDialogHandler``, ``LoginErrorDialogHandler``,
+  ``TooManyFailedLoginAttemptsDialogHandler``): ``login_failure: {kind: failed |
+  error | locked, times: N}``; failed and error cold-restart through the script loop,
+  over and over, as real IBC does with a wrong password.
+* **restarts**: the command server's RESTART restarts TWS at once; IB Gateway at the
+  next minute (the one after from second 58 on; ``restart_at_most`` shortens the
+  wait for tests), answering ``OK RESTART at hh:mm AM``. ``auto_restart_after`` plays
+  the daily auto-restart, ``cold_restart_after`` the Sunday ``ColdRestartTime``.
 
-Scenario: ``$FAKE_IBC_SCENARIO`` or ``fake-ibc.{json,yaml,yml}`` next to the
-ini. Simulator keys (accounts, faults, time_scale, ...) as in
-:mod:`.scenario`, plus an ``ibc:`` section (all optional)::
-
-    ibc:
-      login_seconds: 0.5            # port closed while logging in
-      second_factor: false          # wait for 2FA approval after login
-      second_factor_timeout: 180    # default: ini SecondFactorAuthenticationTimeout
-      approve_file: /path/2fa.ok    # default: <ini dir>/fake-ibc-2fa-approved
-      login_dialog_timeouts: 0      # first N starts never show the login dialog
-      login_dialog_timeout_seconds: 60   # default: ini LoginDialogDisplayTimeout
-      exit_on_login_dialog_timeout: false  # true: exit 88 instead of looping
-      restart_seconds: 1.0          # warm restart gap
-      script_restart_delay: 2.0     # ibcstart.sh's sleep between passes
-      exit_after: {seconds: 5, code: 1}  # "java" dies with this code
-      control_port: 0               # simulator control channel (or $FAKE_IBC_CONTROL_PORT)
-      api_host: 127.0.0.1           # or $FAKE_IBC_API_HOST
-
-Approve a pending second factor by creating the approve file (it is removed
-when a 2FA wait starts) or with ``APPROVE`` on the simulator control port.
-With ``ReloginAfterSecondFactorAuthenticationTimeout=yes`` a 2FA timeout
-relogs in instead of exiting 87.
+Scenario: ``$FAKE_IBC_SCENARIO`` or ``fake-ibc.{json,yaml,yml}`` next to the ini;
+simulator keys as in :mod:`.scenario` plus an ``ibc:`` section (keys: the fields of
+:class:`.ibc_config.IbcPlan`). Approve a pending second factor by creating the
+approve file (removed when a prompt opens) or with ``APPROVE`` on the simulator
+control port.
 """
 
 from __future__ import annotations
@@ -48,7 +45,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +54,10 @@ from .ibc_command import CommandServer
 from .ibc_config import (
     E_2FA_DIALOG_TIMED_OUT,
     E_LOGIN_DIALOG_DISPLAY_TIMEOUT,
+    E_SIGTERM,
     USAGE,
     IbcIni,
+    IbcPlan,
     LaunchArgs,
     LaunchError,
     api_port,
@@ -66,63 +65,11 @@ from .ibc_config import (
     trading_mode,
     validate,
 )
+from .ibc_login import Halted, LoginPlay, ibc, ibc_error, local_now, say
 from .scenario import Scenario, load_raw
 from .server import SimConfig, SimTWS
 
 log = get_logger(__name__)
-WARM_RESTART = -1
-STOPPED = 0
-
-
-def say(line: str) -> None:
-    """IBC writes its progress to stdout; supervisors read it."""
-    print(line, flush=True)
-
-
-@dataclass
-class IbcPlan:
-    """The ``ibc:`` scenario section merged with config.ini defaults."""
-
-    login_seconds: float
-    second_factor: bool
-    second_factor_timeout: float
-    approve_file: Path
-    login_dialog_timeouts: int
-    login_dialog_timeout_seconds: float
-    exit_on_login_dialog_timeout: bool
-    restart_seconds: float
-    script_restart_delay: float
-    exit_after: dict[str, Any] | None
-    control_port: int | None
-    api_host: str
-    relogin_after_2fa_timeout: bool
-
-    @classmethod
-    def build(cls, raw: dict[str, Any], ini: IbcIni, ini_path: Path) -> IbcPlan:
-        env_ctl = os.environ.get("FAKE_IBC_CONTROL_PORT")
-        ctl = raw.get("control_port", int(env_ctl) if env_ctl else None)
-        return cls(
-            login_seconds=float(raw.get("login_seconds", 0.5)),
-            second_factor=bool(raw.get("second_factor", False)),
-            second_factor_timeout=float(
-                raw.get(
-                    "second_factor_timeout", ini.number("SecondFactorAuthenticationTimeout", 180)
-                )
-            ),
-            approve_file=Path(raw.get("approve_file") or ini_path.parent / "fake-ibc-2fa-approved"),
-            login_dialog_timeouts=int(raw.get("login_dialog_timeouts", 0)),
-            login_dialog_timeout_seconds=float(
-                raw.get("login_dialog_timeout_seconds", ini.number("LoginDialogDisplayTimeout", 60))
-            ),
-            exit_on_login_dialog_timeout=bool(raw.get("exit_on_login_dialog_timeout", False)),
-            restart_seconds=float(raw.get("restart_seconds", 1.0)),
-            script_restart_delay=float(raw.get("script_restart_delay", 2.0)),
-            exit_after=raw.get("exit_after"),
-            control_port=None if ctl is None else int(ctl),
-            api_host=str(raw.get("api_host") or os.environ.get("FAKE_IBC_API_HOST") or "127.0.0.1"),
-            relogin_after_2fa_timeout=ini.flag("ReloginAfterSecondFactorAuthenticationTimeout"),
-        )
-
 
 def find_scenario(ini_path: Path) -> Path | None:
     env = os.environ.get("FAKE_IBC_SCENARIO")
@@ -136,159 +83,211 @@ def find_scenario(ini_path: Path) -> Path | None:
 
 
 class FakeIbc:
-    """One launcher run: the ibcstart.sh restart loop around fake "java" runs."""
+    """One launcher run: the ibcstart.sh loop around fake "java" runs."""
 
-    def __init__(
-        self, args: LaunchArgs, ini: IbcIni, ini_path: Path, raw_scenario: dict[str, Any]
-    ) -> None:
-        self.args = args
-        self.ini = ini
+    def __init__(self, args: LaunchArgs, ini: IbcIni, ini_path: Path,
+                 raw_scenario: dict[str, Any]) -> None:
+        self.args, self.ini = args, ini
         self.plan = IbcPlan.build(dict(raw_scenario.get("ibc") or {}), ini, ini_path)
-        self.scenario = Scenario.from_dict(raw_scenario)
         self.port = api_port(args, ini)
-        self.sim = SimTWS(
-            SimConfig(
-                host=self.plan.api_host,
-                port=self.port,
-                scenario=self.scenario,
-                control_port=self.plan.control_port,
-            )
-        )
+        self.sim = SimTWS(SimConfig(host=self.plan.api_host, port=self.port,
+                                    scenario=Scenario.from_dict(raw_scenario),
+                                    control_port=self.plan.control_port))
         self.sim.faults.offline = True
-        self.stop_requested = asyncio.Event()
-        self.restart_requested = asyncio.Event()
+        self.program = "Gateway" if args.gateway else "TWS"
+        self.settings = Path(args.tws_settings_path or args.tws_path or ini_path.parent)
+        self.terminated = asyncio.Event()
+        self.exit_now = asyncio.Event()     # STOP, or TWS closing itself
+        self.restart_at: float | None = None  # monotonic time of a requested restart
+        self.logged_in = False
+        self.cold_flag = False
+        self.runs = 0
+        self.failures = 0
+        self.dialog_timeouts = 0
         self.commands = CommandServer(self, ini)
-        self._dialog_timeouts = 0
-        self._first_run = True
+        self.login = LoginPlay(self)
 
     async def run(self) -> int:
         await self.sim.start()
         await self.commands.start()
-        say(
-            f"IBC (fake): {'Gateway' if self.args.gateway else 'TWS'} {self.args.tws_version}, "
-            f"mode {trading_mode(self.args, self.ini)}, API port {self.port}"
-        )
         try:
-            return await self._script_loop()
+            return await self._script()
         finally:
             await self.commands.stop()
             await self.sim.stop()
 
-    async def _script_loop(self) -> int:
-        warm = False
+    # ---- ibcstart.sh -------------------------------------------------------------------
+
+    async def _script(self) -> int:
+        say("=" * 80)
+        say(f"Starting IBC version {os.environ.get('IBC_VRSN', '')} on "
+            f"{local_now():%Y-%m-%d} at {local_now():%H:%M:%S}")
+        say(f"TWS version = {self.args.tws_version}")
+        say(f"Trading mode = {trading_mode(self.args, self.ini)}; API port {self.port}")
+        warm = self._find_autorestart()
         while True:
-            code = await self._java_run(warm)
-            if code == WARM_RESTART:
-                warm = True
-                continue
+            say(f"Starting {self.program} with this command:")
+            try:
+                code = await self._java(warm)
+            except Halted:
+                code = E_SIGTERM
             say(f"IBC returned exit status {code}")
-            if (
-                code == E_LOGIN_DIALOG_DISPLAY_TIMEOUT
-                and not self.plan.exit_on_login_dialog_timeout
-            ):
+            if code == E_LOGIN_DIALOG_DISPLAY_TIMEOUT:
                 warm = False
-            elif code == E_2FA_DIALOG_TIMED_OUT and self.args.on2fatimeout.lower() == "restart":
-                warm = False
+            elif self.cold_flag:
+                self.cold_flag, warm = False, False
+                say("IBC will cold-restart shortly")
             else:
-                say(f"{'Gateway' if self.args.gateway else 'TWS'} finished")
-                return code
+                warm = self._find_autorestart()
+                if not warm and (code != E_2FA_DIALOG_TIMED_OUT
+                                 or self.args.on2fatimeout.upper() != "RESTART"):
+                    break
             say("IBC will restart shortly")
-            if await self._wait_stop(self.plan.script_restart_delay):
-                return STOPPED
+            say("sleep 2")
+            if await self._pause(self.plan.script_restart_delay):
+                code = E_SIGTERM  # bash itself dies of the TERM between runs
+                break
+        say(f"{self.program} finished")
+        return code
 
-    async def _wait_stop(self, seconds: float) -> bool:
-        """Sleep, but return True early if a stop was requested."""
+    def _find_autorestart(self) -> bool:
+        say("Finding autorestart file")
+        found = sorted(self.settings.glob("*/autorestart"))
+        if len(found) == 1:
+            say(f"autorestart file found at {found[0]}: authentication will not be required")
+            found[0].unlink()  # TWS consumes it on the restart
+            return True
+        for extra in found:
+            extra.unlink()
+        if found:
+            say("WARNING: More than one autorestart file was found. IBC can't determine which "
+                "is the right one, so they've all been deleted. Full authentication will be "
+                "required.")
+        else:
+            say("autorestart file not found: full authentication will be required")
+        return False
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep; True if SIGTERM came meanwhile."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop_requested.wait(), seconds)
-        return self.stop_requested.is_set()
+            await asyncio.wait_for(self.terminated.wait(), seconds)
+        return self.terminated.is_set()
 
-    async def _java_run(self, warm: bool) -> int:
-        """One TWS lifetime: login, optional 2FA, serve until stop/restart/crash."""
+    # ---- one "java" run ---------------------------------------------------------------
+
+    async def _java(self, warm: bool) -> int:
+        self.runs += 1
+        self.logged_in = False
+        self.exit_now.clear()
+        self.restart_at = None
         await self.sim.set_offline(True)
-        if self._dialog_timeouts < self.plan.login_dialog_timeouts and not warm:
-            self._dialog_timeouts += 1
-            say("IBC: Login dialog not displayed (fake scenario)")
-            if await self._wait_stop(self.plan.login_dialog_timeout_seconds):
-                return STOPPED
-            say("IBC: Login dialog display timeout: exiting")
+        if warm:
+            ibc("Re-starting session")
+        else:
+            ibc("Starting session: will exit if login dialog is not displayed within "
+                f"{self.plan.login_dialog_timeout_seconds:g} seconds")
+        self._announce_cold_restart()
+        if not warm and self.dialog_timeouts < self.plan.login_dialog_timeouts:
+            self.dialog_timeouts += 1
+            await self.sleep(self.plan.login_dialog_timeout_seconds)
+            ibc_error("IBC closing after TWS/Gateway failed to display login dialog")
+            ibc(f"Exiting after error with exit code={E_LOGIN_DIALOG_DISPLAY_TIMEOUT + 1024}")
             return E_LOGIN_DIALOG_DISPLAY_TIMEOUT
-        say(
-            "IBC: Restarting (warm, no second factor)"
-            if warm
-            else "IBC: Login dialog shown, logging in"
-        )
-        if await self._wait_stop(self.plan.restart_seconds if warm else self.plan.login_seconds):
-            return STOPPED
-        if not warm and self.plan.second_factor:
-            code = await self._second_factor()
-            if code is not None:
-                return code
+        code = await (self.sleep(self.plan.restart_seconds) if warm else self.login.run())
+        if code is not None:
+            return code
         await self.sim.set_offline(False)
-        say("IBC: Login has completed")
+        self.logged_in = True
+        ibc("Login has completed")
         log.info("fake_ibc_logged_in", port=self.port, warm=warm)
         return await self._serve()
 
-    async def _second_factor(self) -> int | None:
-        while True:
-            with contextlib.suppress(FileNotFoundError):
-                self.plan.approve_file.unlink()
-            await self.sim.second_factor_pending()
-            say("IBC: Second Factor Authentication initiated")
-            if await self._await_approval():
-                say("IBC: Second Factor Authentication completed")
-                return None
-            if self.stop_requested.is_set():
-                return STOPPED
-            self.sim.faults.second_factor_pending = False
-            say("IBC: Second Factor Authentication dialog timed out")
-            if not self.plan.relogin_after_2fa_timeout:
-                return E_2FA_DIALOG_TIMED_OUT
-            say("IBC: Re-login after second factor authentication timeout")
-            if await self._wait_stop(self.plan.login_seconds):
-                return STOPPED
+    def _announce_cold_restart(self) -> None:
+        after = self.plan.cold_restart_after
+        if after is None or self.runs > 1:
+            return
+        at = local_now() + timedelta(seconds=after)
+        ibc(f"{self.program} will be cold restarted at {at:%Y/%m/%d %H:%M}")
 
-    async def _await_approval(self) -> bool:
-        deadline = time.monotonic() + self.plan.second_factor_timeout
-        while time.monotonic() < deadline and not self.stop_requested.is_set():
-            if self.plan.approve_file.exists():
-                await self.sim.approve_second_factor()
-            if self.sim.second_factor_approved.is_set():
-                return True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.sim.second_factor_approved.wait(), 0.05)
-        return self.sim.second_factor_approved.is_set()
+    async def sleep(self, seconds: float) -> None:
+        """Sleep inside "java": SIGTERM raises Halted, a STOP ends the wait early."""
+        stop = asyncio.ensure_future(self.exit_now.wait())
+        term = asyncio.ensure_future(self.terminated.wait())
+        try:
+            await asyncio.wait([stop, term], timeout=seconds,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for fut in (stop, term):
+                fut.cancel()
+            await asyncio.gather(stop, term, return_exceptions=True)
+        if self.terminated.is_set():
+            raise Halted
+
+    # ---- logged in --------------------------------------------------------------------
 
     async def _serve(self) -> int:
-        self.restart_requested.clear()
-        crash = self.plan.exit_after if self._first_run else None
-        self._first_run = False
-        waits = {
-            asyncio.ensure_future(self.stop_requested.wait()): "stop",
-            asyncio.ensure_future(self.restart_requested.wait()): "restart",
-        }
+        crash = self.plan.exit_after if self.runs == 1 else None
+        first = self.runs == 1
+        timers: dict[str, float] = {}
         if crash:
-            waits[asyncio.ensure_future(asyncio.sleep(float(crash.get("seconds", 0))))] = "crash"
-        try:
-            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for fut in waits:
-                fut.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
-        reason = waits[next(iter(done))]
+            timers["crash"] = float(crash.get("seconds", 0))
+        if self.plan.auto_restart_after is not None and first:
+            timers["auto_restart"] = self.plan.auto_restart_after
+        if self.plan.cold_restart_after is not None and first:
+            timers["cold_restart"] = self.plan.cold_restart_after
+        started = time.monotonic()
+        while not self.exit_now.is_set():
+            now = time.monotonic()
+            due = [name for name, after in timers.items() if now - started >= after]
+            if self.restart_at is not None and now >= self.restart_at:
+                due.append("restart")
+            if due:
+                return await self._leave(due[0], crash)
+            await self.sleep(0.05)
+        return await self._leave("stop", crash)
+
+    async def _leave(self, why: str, crash: dict[str, Any] | None) -> int:
         await self.sim.drop_connections()
         await self.sim.set_offline(True)
-        if reason == "restart" and not self.stop_requested.is_set():
-            say("IBC: Restart in progress")
-            return WARM_RESTART
-        if reason == "crash" and crash:
+        self.logged_in = False
+        if why == "crash" and crash:
             return int(crash.get("code", 1))
-        return STOPPED
+        if why in ("restart", "auto_restart"):
+            self._write_autorestart()  # TWS leaves it for the script to find
+            return 0
+        menu = "[File, Close]" if self.args.gateway else "[File, Exit]"
+        ibc(f"Login has completed: exiting via {menu} menu")
+        if why == "cold_restart":
+            self.cold_flag = True
+        return 0
+
+    def _write_autorestart(self) -> None:
+        folder = self.settings / "fakeuser"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "autorestart").touch()
+
+    # ---- what the command server asks ---------------------------------------------------
 
     def request_stop(self) -> None:
-        self.stop_requested.set()
+        self.exit_now.set()
 
-    def request_restart(self) -> None:
-        self.restart_requested.set()
+    def request_restart(self) -> str | None:
+        """TWS restarts now; the Gateway at the next minute: returns that time, hh:mm AM."""
+        if not self.args.gateway:
+            self.restart_at = time.monotonic()
+            return None
+        now = local_now()
+        if now.second >= 58:
+            now += timedelta(seconds=2)
+        at = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        wait = (at - local_now()).total_seconds()
+        if self.plan.restart_at_most is not None:
+            wait = min(wait, self.plan.restart_at_most)
+        self.restart_at = time.monotonic() + max(0.0, wait)
+        return f"{at:%I:%M %p}"
+
+    def terminate(self) -> None:
+        self.terminated.set()
 
 
 async def _amain(argv: list[str]) -> int:
@@ -296,10 +295,8 @@ async def _amain(argv: list[str]) -> int:
         args = parse_args(argv)
         validate(args)
     except LaunchError as exc:
-        print(
-            "\n=========================== An error has occurred =============================\n",
-            file=sys.stderr,
-        )
+        print("\n=========================== An error has occurred "
+              "=============================\n", file=sys.stderr)
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return exc.code
     ini_path = Path(args.ibc_ini or Path.home() / "ibc" / "config.ini")
@@ -309,7 +306,7 @@ async def _amain(argv: list[str]) -> int:
     fake = FakeIbc(args, ini, ini_path, raw)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, fake.request_stop)
+        loop.add_signal_handler(sig, fake.terminate)
     try:
         return await fake.run()
     finally:
@@ -322,9 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("", "-?", "-h") or argv[0].upper() == "--HELP":
         print(USAGE)
         return 0
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(message)s")
     return asyncio.run(_amain(argv))
 
 

@@ -2,7 +2,7 @@
 
 Plain text lines, case-insensitive, replies ``OK <info>`` / ``INFO <info>``
 (unless ``SuppressInfoMessages=yes``, the default) / ``ERROR <info>``, with
-the wording of IBC's CommandDispatcher and StopTask. Connections from hosts
+the wording of IBC's CommandDispatcher, StopTask and RestartTask. Connections from hosts
 outside ``ControlFrom`` (localhost is always allowed) are closed unanswered.
 """
 
@@ -79,14 +79,17 @@ class CommandServer(LineServer):
         if cmd == "EXIT":
             self._write(writer, "OK", "Goodbye")
             return False
-        if cmd == "STOP":
+        if cmd == "STOP":  # StopTask
             self._write(writer, "INFO", "Closing IBC")
-            self._write(writer, "OK", "Shutting down")
+            self._write(writer, "OK", "Shutting down: STOP command")
             ibc.request_stop()
             return False
-        if cmd == "RESTART":
-            self._write(writer, "OK", "Restart in progress")
-            ibc.request_restart()
+        if cmd == "RESTART":  # RestartTask: TWS has a restart menu, the Gateway does not
+            self._write(writer, "INFO", "Restarting TWS")
+            self._write(writer, "OK", "RESTART in progress")
+            at = ibc.request_restart()
+            if at is not None:
+                self._write(writer, "OK", f"RESTART at {at}")
             return False
         if cmd == "RECONNECTDATA":
             await ibc.sim.announce_farms()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 E_NO_JAVA = 1
 E_NO_TWS_VERSION = 2
@@ -24,6 +25,7 @@ E_IBC_PATH_NOT_EXIST = 5
 E_IBC_INI_NOT_EXIST = 6
 E_2FA_DIALOG_TIMED_OUT = 1111 % 256  # 87
 E_LOGIN_DIALOG_DISPLAY_TIMEOUT = 1112 % 256  # 88
+E_SIGTERM = 128 + 15  # java killed by the TERM the script forwards
 
 USAGE = """Runs IBC, thus loading TWS or the IB Gateway  (fake: runs the traderctl simulator)
 
@@ -173,3 +175,72 @@ def api_port(args: LaunchArgs, ini: IbcIni) -> int:
     if args.gateway:
         return 4002 if paper else 4001
     return 7497 if paper else 7496
+
+
+@dataclass
+class IbcPlan:
+    """The ``ibc:`` scenario section merged with config.ini (see :mod:`.fake_ibc`)."""
+
+    login_seconds: float = 0.5
+    second_factor: bool = False
+    second_factor_method: str = "mobile"  # or "card": Security Code Card Authentication
+    second_factor_timeout: float = 180.0
+    exit_interval: float = 60.0
+    approve_file: Path = Path("fake-ibc-2fa-approved")
+    login_stalls: bool = False  # after approval the login never completes (exit 87)
+    relogin_delay: float = 5.0
+    relogin: bool = False
+    login_dialog_timeouts: int = 0
+    login_dialog_timeout_seconds: float = 60.0
+    login_failure: str = ""  # failed | error | locked
+    login_failure_times: int = 1_000_000
+    login_error_text: str = "Invalid username or password."
+    restart_seconds: float = 1.0
+    script_restart_delay: float = 2.0
+    restart_at_most: float | None = None  # Gateway RESTART: at most this long to the minute
+    auto_restart_after: float | None = None
+    cold_restart_after: float | None = None
+    exit_after: dict[str, Any] | None = None
+    control_port: int | None = None
+    api_host: str = "127.0.0.1"
+
+    @classmethod
+    def build(cls, raw: dict[str, Any], ini: IbcIni, ini_path: Path) -> IbcPlan:
+        env_ctl = os.environ.get("FAKE_IBC_CONTROL_PORT")
+        ctl = raw.get("control_port", int(env_ctl) if env_ctl else None)
+        failure = raw.get("login_failure") or {}
+        optional = {k: None if raw.get(k) is None else float(raw[k])
+                    for k in ("restart_at_most", "auto_restart_after", "cold_restart_after")}
+        return cls(
+            login_seconds=float(raw.get("login_seconds", 0.5)),
+            second_factor=bool(raw.get("second_factor", False)),
+            second_factor_method=str(raw.get("second_factor_method", "mobile")),
+            second_factor_timeout=float(raw.get(
+                "second_factor_timeout", ini.number("SecondFactorAuthenticationTimeout", 180))),
+            exit_interval=float(raw.get(
+                "exit_interval", ini.number("SecondFactorAuthenticationExitInterval", 60))),
+            approve_file=Path(raw.get("approve_file") or ini_path.parent / "fake-ibc-2fa-approved"),
+            login_stalls=bool(raw.get("login_stalls", False)),
+            relogin_delay=float(raw.get("relogin_delay", 5.0)),
+            relogin=relogin_permitted(ini),
+            login_dialog_timeouts=int(raw.get("login_dialog_timeouts", 0)),
+            login_dialog_timeout_seconds=float(
+                raw.get("login_dialog_timeout_seconds", ini.number("LoginDialogDisplayTimeout", 60))
+            ),
+            login_failure=str(failure.get("kind", "")),
+            login_failure_times=int(failure.get("times", 1_000_000)),
+            login_error_text=str(failure.get("text", "Invalid username or password.")),
+            restart_seconds=float(raw.get("restart_seconds", 1.0)),
+            script_restart_delay=float(raw.get("script_restart_delay", 2.0)),
+            exit_after=raw.get("exit_after"),
+            control_port=None if ctl is None else int(ctl),
+            api_host=str(raw.get("api_host") or os.environ.get("FAKE_IBC_API_HOST") or "127.0.0.1"),
+            **optional,
+        )
+
+
+def relogin_permitted(ini: IbcIni) -> bool:
+    """IBC's LoginManager.reloginPermitted(): the new key, else the deprecated one."""
+    if ini.get("ReloginAfterSecondFactorAuthenticationTimeout"):
+        return ini.flag("ReloginAfterSecondFactorAuthenticationTimeout")
+    return ini.flag("ExitAfterSecondFactorAuthenticationTimeout")

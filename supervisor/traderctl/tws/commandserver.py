@@ -3,7 +3,10 @@
 IBC's protocol is plain text lines over TCP, commands case-insensitive, no
 arguments. Replies are ``OK <info>``, ``ERROR <info>`` and (unless
 ``SuppressInfoMessages=yes``, which traderctl writes) ``INFO <info>`` lines;
-``STOP`` and ``RESTART`` close the connection after their ``OK``. The server
+``STOP`` and ``RESTART`` close the connection after their ``OK``; on IB Gateway
+``RESTART`` answers twice, ``OK RESTART in progress`` then ``OK RESTART at hh:mm
+AM`` (IBC's ``RestartTask``: the Gateway has no restart menu, so IBC sets its
+auto-restart time to the next minute), and every line up to the close is kept. The server
 is bound to 127.0.0.1 with ``ControlFrom=127.0.0.1`` by the rendered ini.
 """
 
@@ -20,10 +23,14 @@ class CommandServerError(OSError):
     """IBC's command server could not be reached or did not answer."""
 
 
+CLOSING = frozenset({"STOP", "RESTART", "PAUSE", "EXIT"})
+
+
 @dataclass(frozen=True)
 class Reply:
     ok: bool
     text: str
+    more: tuple[str, ...] = ()  # later OK texts (the Gateway's "RESTART at hh:mm AM")
 
     def __str__(self) -> str:
         return ("OK" if self.ok else "ERROR") + (f" {self.text}" if self.text else "")
@@ -61,7 +68,8 @@ async def _exchange(host: str, port: int, command: str) -> Reply:
             line = raw.decode(errors="replace").strip()
             word, _, rest = line.partition(" ")
             if word.upper() == "OK":
-                return Reply(True, rest.strip())
+                more = await _rest_of(reader) if command in CLOSING else ()
+                return Reply(True, rest.strip(), more)
             if word.upper() == "ERROR":
                 return Reply(False, rest.strip())
             # INFO lines and a configured CommandPrompt: keep reading
@@ -71,3 +79,13 @@ async def _exchange(host: str, port: int, command: str) -> Reply:
             await writer.wait_closed()
         except OSError:
             pass
+
+
+async def _rest_of(reader: asyncio.StreamReader) -> tuple[str, ...]:
+    """The further ``OK`` texts of a command IBC answers and then hangs up on."""
+    found = []
+    while raw := await reader.readline():
+        word, _, rest = raw.decode(errors="replace").strip().partition(" ")
+        if word.upper() == "OK":
+            found.append(rest.strip())
+    return tuple(found)

@@ -83,7 +83,8 @@ def window_type() -> Section:
     }, name="reset window")
 
 
-def tws_fields() -> dict[str, Field]:
+def _install_fields() -> dict[str, Field]:
+    """Where TWS and IBC are, and the ports."""
     return {
         "mode": Field(Choice(*MODES), "paper",
                       "live or paper through IBC; simulated runs traderctl's TWS simulator."),
@@ -94,7 +95,9 @@ def tws_fields() -> dict[str, Field]:
         "tws_path": Field(FilePath(), None,
                           f"Where TWS is installed (default {DEFAULT_TWS_PATH})."),
         "tws_settings_path": Field(FilePath(), None,
-                                   "TWS settings directory (default: tws_path)."),
+                                   "TWS settings directory (default: its own, "
+                                   "<data_dir>/services/<name>/tws-settings; IBC deletes "
+                                   "every autorestart file in a shared one)."),
         "ibc_path": Field(FilePath(), None, f"IBC's directory (default {DEFAULT_IBC_PATH})."),
         "ibc_ini_template": Field(FilePath(), None,
                                   "Template of IBC's config.ini "
@@ -106,6 +109,12 @@ def tws_fields() -> dict[str, Field]:
         "command_server_port": Field(Int(min=0, max=65535), DEFAULT_COMMAND_SERVER_PORT,
                                      "IBC command server port on 127.0.0.1 (0: off, no soft "
                                      "remedies)."),
+    }
+
+
+def _login_fields() -> dict[str, Field]:
+    """Credentials, the second factor and the daily and weekly restarts."""
+    return {
         "username": Field(Str(), None, "IB login id (written to the 0600 ini only).", secret=True),
         "password": Field(Str(), None, "IB password; prefer password_file or password_env.",
                           secret=True),
@@ -117,20 +126,40 @@ def tws_fields() -> dict[str, Field]:
         "second_factor_limit": Field(Duration(min=1.0), 1800.0,
                                      "Give up (state failed) after waiting this long for a "
                                      "second factor."),
+        "second_factor_exit_interval": Field(
+            Duration(min=1.0), 60.0, "IBC SecondFactorAuthenticationExitInterval: after the "
+            "alert is acknowledged, IBC exits (code 87) if the login has not completed."),
         "on_2fa_timeout": Field(Choice("restart", "exit"), "restart",
-                                "IBC --on2fatimeout: its script restarts or exits (code 87)."),
+                                "IBC --on2fatimeout: after exit 87 its script restarts IBC "
+                                "or exits."),
         "auto_restart_time": Field(ClockTime(), "23:45",
-                                   "Daily TWS restart without second factor (TWS time zone); "
-                                   "an expected outage."),
+                                   "IBC AutoRestartTime: daily TWS restart without second "
+                                   "factor (TWS time zone); an expected outage. Empty and no "
+                                   "auto_logoff_time: TWS keeps its own setting."),
+        "auto_logoff_time": Field(ClockTime(), "",
+                                  "IBC AutoLogoffTime: TWS shuts down daily instead "
+                                  "(the next start is a full login); excludes "
+                                  "auto_restart_time."),
+        "bid_ask_last_size_dialog": Field(
+            Choice("accept", "defer", "ignore"), "defer",
+            "IBC AcceptBidAskLastSizeDisplayUpdateNotification: the dialog blocks market "
+            "data until answered (defer: answer it every login)."),
         "auto_restart_outage": Field(Duration(), 300.0,
                                      "How long after auto_restart_time the API may be away."),
         "cold_restart_time": Field(ClockTime(), "07:05",
-                                   "Sunday full login (IBC ColdRestartTime, local time; after "
-                                   "01:00 US/Eastern); empty: none."),
+                                   "Sunday full login (IBC ColdRestartTime, local time, after "
+                                   "01:00 US/Eastern: checked at load; needs IBC 3.19); "
+                                   "empty: none."),
         "existing_session": Field(Choice("manual", "primary", "primaryoverride", "secondary"),
                                   "primary", "IBC ExistingSessionDetectedAction."),
         "read_only_api": Field(Bool(), None, "IBC ReadOnlyApi (unset: leave TWS's setting)."),
         "display": Field(Str(), None, "X display for TWS (e.g. :99 from an Xvfb service)."),
+    }
+
+
+def _health_fields() -> dict[str, Field]:
+    """Probes, remedies and their timings."""
+    return {
         "probe_interval": Field(Duration(min=0.05), 2.0, "Liveness probe every so often."),
         "probe_timeout": Field(Duration(min=0.05), 2.0,
                                "One probe's time limit (keep it <= probe_interval)."),
@@ -150,6 +179,12 @@ def tws_fields() -> dict[str, Field]:
                             "RECONNECTDATA / RECONNECTACCOUNT."),
         "soft_attempts": Field(Int(min=0), 3, "RECONNECTDATA/RECONNECTACCOUNT tries per incident."),
         "stop_grace": Field(Duration(), 20.0, "After IBC's STOP, wait this long before signals."),
+    }
+
+
+def _window_fields() -> dict[str, Field]:
+    """Expected outages and the simulated mode."""
+    return {
         "reset_windows_file": Field(FilePath(), None,
                                     "IB reset windows (default: reset-windows.yaml next to "
                                     "the config, in /etc/traderctl, else the shipped one)."),
@@ -162,6 +197,10 @@ def tws_fields() -> dict[str, Field]:
                                   "mode simulated: simulator control port on 127.0.0.1."),
         "sim_timezone": Field(TimeZone(), None, "mode simulated: the simulated TWS time zone."),
     }
+
+
+def tws_fields() -> dict[str, Field]:
+    return {**_install_fields(), **_login_fields(), **_health_fields(), **_window_fields()}
 
 
 def api_port(spec: dict[str, Any]) -> int:
@@ -192,8 +231,16 @@ def make_driver(runner: Any) -> Any:
     return TwsDriver(runner)
 
 
+def validate(spec: dict[str, Any], report: Callable[[str, str], None]) -> None:
+    """Load-time rules: across keys here, IBC's own (version, cold restart) in ibcversion."""
+    from traderctl.tws.ibcversion import validate as ibc_rules
+
+    check_spec(spec, report)
+    ibc_rules(spec, report)
+
+
 def tws_service_type() -> ServiceType:
     return ServiceType(
         "tws", tws_fields(),
         doc="TWS or IB Gateway through IBC (or the simulator), with session-aware health.",
-        needs_command=False, driver=make_driver, api_port=api_port, check=check_spec)
+        needs_command=False, driver=make_driver, api_port=api_port, validate=validate)

@@ -12,9 +12,8 @@
   connectivity 1100 (lost), 2110 (TWS-server link broken), 1101/1102
   (restored), and the handshake's connection time, from which the TWS time
   zone is worked out (:mod:`traderctl.tws.tz`). It reconnects on its own.
-* :func:`classify_ibc_line`: IBC's stdout says when the login dialog, the
-  second-factor prompt and the end of the login happen; the port alone cannot
-  tell "logging in" from "waiting for a phone".
+
+IBC's own lines about the login are read by :mod:`traderctl.tws.ibclines`.
 
 ib_async is imported inside the functions that use it (it is heavy), and its
 loggers are replaced on our instances by a silent one: the events of the
@@ -25,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import struct
 import time
 from collections.abc import Callable
@@ -42,30 +40,6 @@ FARM_BROKEN = {2103: "market", 2105: "hmds", 2157: "secdef"}
 FARM_OK = {2104: "market", 2106: "hmds", 2158: "secdef", 2107: "hmds", 2108: "market"}
 CONNECTIVITY_LOST = {1100, 2110}
 CONNECTIVITY_RESTORED = {1101, 1102}
-
-_IBC_LINES: list[tuple[str, re.Pattern[str]]] = [
-    ("second_factor_timeout",
-     re.compile(r"second factor authentication (dialog )?(has )?timed out", re.I)),
-    ("second_factor_done",
-     re.compile(r"second factor authentication (has )?(completed|succeeded)"
-                r"|(dialog|frame) entitled: second factor authentication; event=closed", re.I)),
-    ("second_factor_pending",
-     re.compile(r"second factor authentication (initiated|dialog (opened|shown|displayed))"
-                r"|(dialog|frame) entitled: second factor authentication; "
-                r"event=(opened|activated)", re.I)),
-    ("logged_in", re.compile(r"login has completed|login completed", re.I)),
-    ("login", re.compile(r"login dialog|logging in|restarting \(warm", re.I)),
-]
-
-
-def classify_ibc_line(line: str) -> str | None:
-    """What an IBC output line says about the login, or None if nothing."""
-    if "IBC" not in line and "ibc" not in line.lower():
-        return None
-    for kind, pattern in _IBC_LINES:
-        if pattern.search(line):
-            return kind
-    return None
 
 
 def quiet(ib: Any) -> None:
