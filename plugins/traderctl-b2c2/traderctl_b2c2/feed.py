@@ -1,0 +1,333 @@
+"""PriceFeed: one WebSocket connection to the venue, shared by every consumer in the process.
+
+It connects with the REST client's headers, keeps ``tradable_instruments`` up to date,
+correlates subscribe/unsubscribe acks by ``tag``, routes price frames by the subscription
+they belong to (instrument + levels) and fans them out (:mod:`traderctl_b2c2.fanout`).
+The connection is kept alive with WebSocket pings; a stream silent for ``stale_after``
+seconds is reconnected. Every reconnect backs off exponentially and resubscribes
+everything. What happens is reported as traderctl events through ``on_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from traderctl.events import Event
+from traderctl.logs import get_logger
+from traderctl_b2c2.errors import StreamError, Unauthorized
+from traderctl_b2c2.fanout import Consumer, Key, Subscription, subscription_key
+from traderctl_b2c2.identity import user_agent
+from traderctl_b2c2.models import Price
+
+AUTH_CODES = frozenset({3000, 3001, 3017})
+INFO_CODES = frozenset({3013})
+log = get_logger(__name__)
+
+
+class Stale(Exception):
+    """No price for ``stale_after`` seconds while subscribed."""
+
+
+class PriceFeed:
+    def __init__(self, ws_url: str, api_key: str, *, stale_after: float = 30.0,
+                 ping_interval: float = 10.0, queue_size: int = 16,
+                 backoff: tuple[float, float] = (0.2, 10.0), ack_timeout: float = 10.0,
+                 on_event: Callable[[Event], None] | None = None) -> None:
+        self.ws_url = ws_url
+        self._api_key = api_key
+        self.stale_after, self.ping_interval = stale_after, ping_interval
+        self.queue_size, self.backoff, self.ack_timeout = queue_size, backoff, ack_timeout
+        self.on_event = on_event
+        self.tradable_instruments: set[str] = set()
+        self.username: str | None = None
+        self.connects = 0
+        self.subscriptions: dict[Key, Subscription] = {}
+        self._tags: dict[str, Subscription] = {}
+        self._unsubscribing: dict[str, asyncio.Future[None]] = {}
+        self._ws: ClientConnection | None = None
+        self._connected = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._fatal: BaseException | None = None
+        self._last_connect_ok = False
+        self._last_price = time.monotonic()
+
+    def __repr__(self) -> str:  # never the key
+        return f"PriceFeed({self.ws_url!r})"
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self, wait: float | None = None) -> PriceFeed:
+        """Start the connection task; with ``wait``, until connected (or raise)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="b2c2-price-feed")
+        if wait is not None:
+            await self.wait_connected(wait)
+        return self
+
+    async def wait_connected(self, timeout: float) -> None:
+        connected = asyncio.ensure_future(self._connected.wait())
+        assert self._task is not None
+        await asyncio.wait({connected, self._task}, timeout=timeout,
+                           return_when=asyncio.FIRST_COMPLETED)
+        connected.cancel()
+        if self._fatal is not None:
+            raise self._fatal
+        if not self._connected.is_set():
+            raise TimeoutError(f"no connection to {self.ws_url} within {timeout:g}s")
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ws.close(), 2)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for sub in self.subscriptions.values():
+            sub.fail(ConnectionError("price feed closed"))
+
+    async def __aenter__(self) -> PriceFeed:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    # -- consumers --------------------------------------------------------------------------
+
+    async def subscribe(self, instrument: str, levels: Sequence[Decimal | int | str | float],
+                        queue_size: int | None = None) -> Consumer:
+        """A consumer of (instrument, levels); the venue subscription is shared, made (and
+        acknowledged) by the first consumer. Raises StreamError if the venue refuses."""
+        if self._fatal is not None:
+            raise self._fatal
+        key = subscription_key(instrument, levels)
+        consumer = Consumer(key, queue_size or self.queue_size, self._leave)
+        async with self._lock:
+            sub = self.subscriptions.get(key)
+            if sub is None:
+                sub = self.subscriptions[key] = Subscription(key)
+                await self._send_subscribe(sub)
+            sub.consumers.add(consumer)
+        try:
+            await asyncio.wait_for(asyncio.shield(sub.acked), self.ack_timeout)
+        except BaseException:
+            await consumer.close()
+            raise
+        return consumer
+
+    async def _leave(self, consumer: Consumer) -> None:
+        async with self._lock:
+            sub = self.subscriptions.get(consumer.key)
+            if sub is None or consumer not in sub.consumers:
+                return
+            sub.consumers.discard(consumer)
+            if sub.consumers:
+                return
+            del self.subscriptions[consumer.key]
+            if sub.tag:
+                self._tags.pop(sub.tag, None)
+            if sub.acked.done() and sub.acked.exception() is None:
+                await self._send_unsubscribe(sub)
+
+    async def _send_subscribe(self, sub: Subscription) -> None:
+        sub.tag = str(uuid.uuid4())
+        self._tags[sub.tag] = sub
+        if self._ws is not None:
+            await self._send(sub.frame())
+
+    async def _send_unsubscribe(self, sub: Subscription) -> None:
+        if self._ws is None:
+            return  # the next connection simply does not resubscribe it
+        tag = str(uuid.uuid4())
+        done = self._unsubscribing[tag] = asyncio.get_running_loop().create_future()
+        frame = {**sub.frame(), "event": "unsubscribe", "tag": tag}
+        try:
+            await self._send(frame)
+            await asyncio.wait_for(done, self.ack_timeout)
+        except (TimeoutError, ConnectionError, StreamError) as exc:
+            log.warning("b2c2_unsubscribe_unconfirmed", instrument=sub.key[0], error=str(exc))
+        finally:
+            self._unsubscribing.pop(tag, None)
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None:
+            raise ConnectionError("not connected")
+        try:
+            await ws.send(json.dumps(frame))
+        except ConnectionClosed as exc:
+            raise ConnectionError(str(exc)) from None
+
+    # -- the connection ---------------------------------------------------------------------
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self._api_key}", "X-Request-ID": str(uuid.uuid4())}
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            reason = await self._connect_once()
+            if self._fatal is not None:
+                for sub in self.subscriptions.values():
+                    sub.fail(self._fatal)
+                return
+            if self.connects and self._last_connect_ok:
+                attempt = 0
+            delay = min(self.backoff[0] * 2 ** attempt, self.backoff[1])
+            attempt += 1
+            self._emit("b2c2_stream_disconnected", reason=reason, retry_in=round(delay, 3))
+            await asyncio.sleep(delay)
+
+    async def _connect_once(self) -> str:
+        self._last_connect_ok = False
+        try:
+            async with connect(self.ws_url, additional_headers=self.headers(),
+                               user_agent_header=user_agent(), open_timeout=self.ack_timeout,
+                               ping_interval=self.ping_interval,
+                               ping_timeout=self.ping_interval, max_queue=None,
+                               proxy=None) as ws:
+                self._ws = ws
+                await self._on_connected()
+                await self._read(ws)
+                return "closed by venue"
+        except asyncio.CancelledError:
+            if self._ws is not None:  # cancelled mid-close: do not leak the socket
+                self._ws.transport.abort()
+            raise
+        except Stale as exc:
+            return f"stale: {exc}"
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            if status in (401, 403):
+                self._fatal = Unauthorized(f"WebSocket refused: HTTP {status}", status=status)
+            return f"HTTP {status}"
+        except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            self._ws = None
+            self._connected.clear()
+            self._fail_pending_unsubscribes()
+
+    async def _on_connected(self) -> None:
+        self.connects += 1
+        self._last_connect_ok = True
+        self._last_price = time.monotonic()
+        self._emit("b2c2_stream_connected", url=self.ws_url, connects=self.connects)
+        async with self._lock:
+            self._tags.clear()
+            subs = list(self.subscriptions.values())
+            for sub in subs:
+                await self._send_subscribe(sub)
+        if subs and self.connects > 1:
+            self._emit("b2c2_stream_resubscribed", subscriptions=len(subs))
+
+    def _fail_pending_unsubscribes(self) -> None:
+        for future in self._unsubscribing.values():
+            if not future.done():
+                future.set_exception(ConnectionError("connection lost"))
+
+    async def _read(self, ws: ClientConnection) -> None:
+        while True:
+            timeout = None
+            if self.subscriptions:
+                timeout = max(self._last_price + self.stale_after - time.monotonic(), 0.0)
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout)
+            except TimeoutError:
+                if not self.subscriptions:
+                    continue
+                silent = time.monotonic() - self._last_price
+                self._emit("b2c2_stream_stale", silent_for=round(silent, 3),
+                           subscriptions=len(self.subscriptions))
+                raise Stale(f"no price for {silent:.1f}s") from None
+            self.dispatch(raw)
+            if self._fatal is not None:
+                return
+
+    # -- frames -----------------------------------------------------------------------------
+
+    def dispatch(self, raw: str | bytes) -> None:
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            log.warning("b2c2_frame_unparsable", size=len(raw))
+            return
+        if not isinstance(frame, dict):
+            return
+        event = frame.get("event")
+        if frame.get("success") is False:
+            self._on_error(frame)
+        elif event == "price":
+            self._on_price(frame)
+        elif event in ("tradable_instruments", "tradable_instruments_update"):
+            # sent by the venue once the token is accepted: that is "connected"
+            self.tradable_instruments = set(frame.get("tradable_instruments") or [])
+            self._connected.set()
+        elif event == "subscribe":
+            sub = self._tags.get(str(frame.get("tag")))
+            if sub is not None and not sub.acked.done():
+                sub.acked.set_result(None)
+        elif event == "unsubscribe":
+            future = self._unsubscribing.get(str(frame.get("tag")))
+            if future is not None and not future.done():
+                future.set_result(None)
+        elif event == "username_update":
+            self.username = frame.get("new_username")
+            self._emit("b2c2_username_update", old=frame.get("old_username"),
+                       new=self.username)
+
+    def _on_price(self, frame: dict[str, Any]) -> None:
+        try:
+            price = Price.model_validate(frame)
+        except ValidationError as exc:
+            log.warning("b2c2_price_invalid", error=str(exc).splitlines()[0])
+            return
+        self._last_price = time.monotonic()
+        sub = self.subscriptions.get((price.instrument, price.quantities))
+        if sub is not None:
+            sub.deliver(price)
+
+    def _on_error(self, frame: dict[str, Any]) -> None:
+        code = frame.get("error_code")
+        message = str(frame.get("error_message") or "error")
+        tag = str(frame.get("tag"))
+        if code in INFO_CODES:  # the venue is alive, it just cannot quote this now
+            self._last_price = time.monotonic()
+            for key, sub in self.subscriptions.items():
+                if key[0] == frame.get("instrument"):
+                    sub.unavailable = message
+            return
+        error = StreamError(message, code=code if isinstance(code, int) else None,
+                            details={k: v for k, v in frame.items() if k == "errors"})
+        self._emit("b2c2_stream_error", code=code, message=message,
+                   instrument=frame.get("instrument"))
+        if code in AUTH_CODES:
+            self._fatal = Unauthorized(message, code=code)
+        elif frame.get("event") == "subscribe" and tag in self._tags:
+            sub = self._tags.pop(tag)
+            self.subscriptions.pop(sub.key, None)
+            sub.fail(error)
+        elif frame.get("event") == "unsubscribe" and tag in self._unsubscribing:
+            self._unsubscribing[tag].set_exception(error)
+
+    def _emit(self, name: str, **fields: Any) -> None:
+        getattr(log, "warning" if "stale" in name or "error" in name else "info")(name, **fields)
+        if self.on_event is not None:
+            self.on_event(Event(name, {"url": self.ws_url, **fields}))
