@@ -61,6 +61,7 @@ class PriceFeed:
         self._task: asyncio.Task[None] | None = None
         self._fatal: BaseException | None = None
         self._last_connect_ok = False
+        self._closing = False
         self._last_price = time.monotonic()
 
     def __repr__(self) -> str:  # never the key
@@ -88,6 +89,7 @@ class PriceFeed:
             raise TimeoutError(f"no connection to {self.ws_url} within {timeout:g}s")
 
     async def close(self) -> None:
+        self._closing = True
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._ws.close(), 2)
@@ -184,6 +186,8 @@ class PriceFeed:
         attempt = 0
         while True:
             reason = await self._connect_once()
+            if self._closing:
+                return
             if self._fatal is not None:
                 for sub in self.subscriptions.values():
                     sub.fail(self._fatal)
