@@ -20,7 +20,10 @@ from traderctl_b2c2.config import ENV_KEY
               help="Seconds a quote stays valid.")
 @click.option("--interval", type=click.FloatRange(0), default=0.5, show_default=True,
               help="Seconds between price frames per subscription.")
-def sim(port: int, ws_port: int | None, quote_ttl: float, interval: float) -> None:
+@click.option("--stamp", is_flag=True, hidden=True,
+              help="Add sent_ns (send time, ns since the epoch) to price frames (benchmarks).")
+def sim(port: int, ws_port: int | None, quote_ttl: float, interval: float,
+        stamp: bool) -> None:
     """A fake B2C2 venue on 127.0.0.1: REST and WebSocket, balances, RFQs, prices.
 
     The token it accepts is $B2C2_APIKEY if set, else ``sim-token``. Fault switches:
@@ -33,7 +36,7 @@ def sim(port: int, ws_port: int | None, quote_ttl: float, interval: float) -> No
     if ws_port is None:
         ws_port = port + 1 if port else 0
     venue = FakeVenue(port=port, ws_port=ws_port, tokens={token: DEFAULT_BALANCES},
-                      quote_ttl=quote_ttl, price_interval=interval).start()
+                      quote_ttl=quote_ttl, price_interval=interval, stamp=stamp).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"fake B2C2 venue: REST {venue.api_url}  WebSocket {venue.ws_url}")
