@@ -56,10 +56,18 @@ def from_epoch_ms(value: Any) -> Any:
 Quantity = Annotated[Decimal, AfterValidator(check_quantity)]
 Timestamp = Annotated[AwareDatetime, AfterValidator(to_utc)]
 EpochMs = Annotated[AwareDatetime, BeforeValidator(from_epoch_ms), AfterValidator(to_utc)]
-# /order/ wants valid_until as "%Y-%m-%dT%H:%M:%S" in UTC, without zone or fraction.
-OrderValidUntil = Annotated[
-    AwareDatetime, AfterValidator(to_utc),
-    PlainSerializer(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S"), return_type=str)]
+
+
+def whole_seconds(value: datetime) -> str:
+    """/order/ wants ``%Y-%m-%dT%H:%M:%S`` (UTC, no zone, no fraction). A fraction rounds
+    up: truncating would make an order expire before the quote it executes."""
+    if value.microsecond:
+        value = value.replace(microsecond=0) + timedelta(seconds=1)
+    return value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+OrderValidUntil = Annotated[AwareDatetime, AfterValidator(to_utc),
+                            PlainSerializer(whole_seconds, return_type=str)]
 
 
 def new_id() -> str:

@@ -211,7 +211,7 @@ def test_decimals_sent_as_strings_and_valid_until_format() -> None:
     path, body = Api.order.split(request)
     assert path == "/order/"
     assert body["quantity"] == "1.5" and body["price"] == "50000.10"
-    assert body["valid_until"] == "2026-01-02T03:04:05"
+    assert body["valid_until"] == "2026-01-02T03:04:06"  # rounded up, never before
     with pytest.raises(ValueError):
         m.OrderRequest(instrument="X", side="buy", quantity=Decimal(1),
                        valid_until=datetime(2026, 1, 2))  # noqa: DTZ001 (naive is refused)
