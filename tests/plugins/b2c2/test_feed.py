@@ -185,3 +185,17 @@ def test_bad_token_is_fatal_and_not_retried(venue: FakeVenue) -> None:
         await feed.close()
     asyncio.run(main())
     assert len(venue.ws_seen) == 1
+
+
+def test_reconnect_backs_off_exponentially_up_to_the_cap() -> None:
+    events: list[Event] = []
+
+    async def main() -> None:
+        feed = PriceFeed("ws://127.0.0.1:9/quotes", "k", backoff=(0.02, 0.08),
+                         on_event=events.append)
+        await feed.start()
+        await until(lambda: len(events) >= 5)
+        await feed.close()
+    asyncio.run(main())
+    delays = [e.fields["retry_in"] for e in events if e.name == "b2c2_stream_disconnected"]
+    assert delays[:5] == [0.02, 0.04, 0.08, 0.08, 0.08]

@@ -62,10 +62,11 @@ def test_sim_process_serves_the_cli_and_stops_on_sigterm(tmp_path: Path) -> None
         result = run_traderctl("b2c2", "balance", "--json", env=client_env, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["USD"].startswith("1000000")
-        result = run_traderctl("b2c2", "stream", "BTCUSD.SPOT", "--count", "2",
-                               env=client_env, cwd=tmp_path)
+        result = run_traderctl("--log-level", "debug", "b2c2", "stream", "BTCUSD.SPOT",
+                               "--count", "2", env=client_env, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert len(result.stdout.splitlines()) == 2
+        assert "b2c2_stream_connected" in result.stderr
         assert "sim-token" not in result.stderr
         sim.send_signal(signal.SIGTERM)
         assert sim.wait(15) == 0
