@@ -2,7 +2,8 @@
 
 It connects with the REST client's headers, keeps ``tradable_instruments`` up to date,
 correlates subscribe/unsubscribe acks by ``tag``, routes price frames by the subscription
-they belong to (instrument + levels) and fans them out (:mod:`traderctl_b2c2.fanout`).
+they belong to (instrument + levels; :mod:`traderctl_b2c2.routing`) and fans them out
+(:mod:`traderctl_b2c2.fanout`).
 The connection is kept alive with WebSocket pings; a stream silent for ``stale_after``
 seconds is reconnected. Every reconnect backs off exponentially and resubscribes
 everything. What happens is reported as traderctl events through ``on_event``.
@@ -19,7 +20,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -28,10 +28,8 @@ from traderctl.logs import get_logger
 from traderctl_b2c2.errors import StreamError, Unauthorized
 from traderctl_b2c2.fanout import Consumer, Key, Subscription, subscription_key
 from traderctl_b2c2.identity import user_agent
-from traderctl_b2c2.models import Price
+from traderctl_b2c2.routing import Router
 
-AUTH_CODES = frozenset({3000, 3001, 3017})
-INFO_CODES = frozenset({3013})
 log = get_logger(__name__)
 
 
@@ -49,20 +47,13 @@ class PriceFeed:
         self.stale_after, self.ping_interval = stale_after, ping_interval
         self.queue_size, self.backoff, self.ack_timeout = queue_size, backoff, ack_timeout
         self.on_event = on_event
-        self.tradable_instruments: set[str] = set()
-        self.username: str | None = None
+        self.router = Router(self._emit)
         self.connects = 0
-        self.subscriptions: dict[Key, Subscription] = {}
-        self._tags: dict[str, Subscription] = {}
-        self._unsubscribing: dict[str, asyncio.Future[None]] = {}
         self._ws: ClientConnection | None = None
-        self._connected = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._fatal: BaseException | None = None
         self._last_connect_ok = False
         self._closing = False
-        self._last_price = time.monotonic()
 
     def __repr__(self) -> str:  # never the key
         return f"PriceFeed({self.ws_url!r})"
@@ -78,14 +69,14 @@ class PriceFeed:
         return self
 
     async def wait_connected(self, timeout: float) -> None:
-        connected = asyncio.ensure_future(self._connected.wait())
+        connected = asyncio.ensure_future(self.router.connected.wait())
         assert self._task is not None
         await asyncio.wait({connected, self._task}, timeout=timeout,
                            return_when=asyncio.FIRST_COMPLETED)
         connected.cancel()
-        if self._fatal is not None:
-            raise self._fatal
-        if not self._connected.is_set():
+        if self.router.fatal is not None:
+            raise self.router.fatal
+        if not self.router.connected.is_set():
             raise TimeoutError(f"no connection to {self.ws_url} within {timeout:g}s")
 
     async def close(self) -> None:
@@ -98,7 +89,7 @@ class PriceFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for sub in self.subscriptions.values():
+        for sub in self.router.subscriptions.values():
             sub.fail(ConnectionError("price feed closed"))
 
     async def __aenter__(self) -> PriceFeed:
@@ -109,7 +100,19 @@ class PriceFeed:
 
     @property
     def connected(self) -> bool:
-        return self._connected.is_set()
+        return self.router.connected.is_set()
+
+    @property
+    def subscriptions(self) -> dict[Key, Subscription]:
+        return self.router.subscriptions
+
+    @property
+    def tradable_instruments(self) -> set[str]:
+        return self.router.tradable_instruments
+
+    @property
+    def username(self) -> str | None:
+        return self.router.username
 
     # -- consumers --------------------------------------------------------------------------
 
@@ -117,14 +120,14 @@ class PriceFeed:
                         queue_size: int | None = None) -> Consumer:
         """A consumer of (instrument, levels); the venue subscription is shared, made (and
         acknowledged) by the first consumer. Raises StreamError if the venue refuses."""
-        if self._fatal is not None:
-            raise self._fatal
+        if self.router.fatal is not None:
+            raise self.router.fatal
         key = subscription_key(instrument, levels)
         consumer = Consumer(key, queue_size or self.queue_size, self._leave)
         async with self._lock:
-            sub = self.subscriptions.get(key)
+            sub = self.router.subscriptions.get(key)
             if sub is None:
-                sub = self.subscriptions[key] = Subscription(key)
+                sub = self.router.subscriptions[key] = Subscription(key)
                 await self._send_subscribe(sub)
             sub.consumers.add(consumer)
         try:
@@ -136,21 +139,21 @@ class PriceFeed:
 
     async def _leave(self, consumer: Consumer) -> None:
         async with self._lock:
-            sub = self.subscriptions.get(consumer.key)
+            sub = self.router.subscriptions.get(consumer.key)
             if sub is None or consumer not in sub.consumers:
                 return
             sub.consumers.discard(consumer)
             if sub.consumers:
                 return
-            del self.subscriptions[consumer.key]
+            del self.router.subscriptions[consumer.key]
             if sub.tag:
-                self._tags.pop(sub.tag, None)
+                self.router.tags.pop(sub.tag, None)
             if sub.acked.done() and sub.acked.exception() is None:
                 await self._send_unsubscribe(sub)
 
     async def _send_subscribe(self, sub: Subscription) -> None:
         sub.tag = str(uuid.uuid4())
-        self._tags[sub.tag] = sub
+        self.router.tags[sub.tag] = sub
         if self._ws is not None:
             await self._send(sub.frame())
 
@@ -158,7 +161,7 @@ class PriceFeed:
         if self._ws is None:
             return  # the next connection simply does not resubscribe it
         tag = str(uuid.uuid4())
-        done = self._unsubscribing[tag] = asyncio.get_running_loop().create_future()
+        done = self.router.unsubscribing[tag] = asyncio.get_running_loop().create_future()
         frame = {**sub.frame(), "event": "unsubscribe", "tag": tag}
         try:
             await self._send(frame)
@@ -166,7 +169,7 @@ class PriceFeed:
         except (TimeoutError, ConnectionError, StreamError) as exc:
             log.warning("b2c2_unsubscribe_unconfirmed", instrument=sub.key[0], error=str(exc))
         finally:
-            self._unsubscribing.pop(tag, None)
+            self.router.unsubscribing.pop(tag, None)
 
     async def _send(self, frame: dict[str, Any]) -> None:
         ws = self._ws
@@ -188,9 +191,9 @@ class PriceFeed:
             reason = await self._connect_once()
             if self._closing:
                 return
-            if self._fatal is not None:
-                for sub in self.subscriptions.values():
-                    sub.fail(self._fatal)
+            if self.router.fatal is not None:
+                for sub in self.router.subscriptions.values():
+                    sub.fail(self.router.fatal)
                 return
             if self.connects and self._last_connect_ok:
                 attempt = 0
@@ -220,116 +223,50 @@ class PriceFeed:
         except InvalidStatus as exc:
             status = exc.response.status_code
             if status in (401, 403):
-                self._fatal = Unauthorized(f"WebSocket refused: HTTP {status}", status=status)
+                self.router.fatal = Unauthorized(f"WebSocket refused: HTTP {status}", status=status)
             return f"HTTP {status}"
         except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
             return f"{type(exc).__name__}: {exc}"
         finally:
             self._ws = None
-            self._connected.clear()
+            self.router.connected.clear()
             self._fail_pending_unsubscribes()
 
     async def _on_connected(self) -> None:
         self.connects += 1
         self._last_connect_ok = True
-        self._last_price = time.monotonic()
+        self.router.last_price = time.monotonic()
         self._emit("b2c2_stream_connected", url=self.ws_url, connects=self.connects)
         async with self._lock:
-            self._tags.clear()
-            subs = list(self.subscriptions.values())
+            self.router.tags.clear()
+            subs = list(self.router.subscriptions.values())
             for sub in subs:
                 await self._send_subscribe(sub)
         if subs and self.connects > 1:
             self._emit("b2c2_stream_resubscribed", subscriptions=len(subs))
 
     def _fail_pending_unsubscribes(self) -> None:
-        for future in self._unsubscribing.values():
+        for future in self.router.unsubscribing.values():
             if not future.done():
                 future.set_exception(ConnectionError("connection lost"))
 
     async def _read(self, ws: ClientConnection) -> None:
         while True:
             timeout = None
-            if self.subscriptions:
-                timeout = max(self._last_price + self.stale_after - time.monotonic(), 0.0)
+            if self.router.subscriptions:
+                timeout = max(self.router.last_price + self.stale_after - time.monotonic(), 0.0)
             try:
                 raw = await asyncio.wait_for(ws.recv(), timeout)
             except TimeoutError:
-                if not self.subscriptions:
+                if not self.router.subscriptions:
                     continue
-                silent = time.monotonic() - self._last_price
+                silent = time.monotonic() - self.router.last_price
                 self._emit("b2c2_stream_stale", silent_for=round(silent, 3),
-                           subscriptions=len(self.subscriptions))
+                           subscriptions=len(self.router.subscriptions))
                 raise Stale(f"no price for {silent:.1f}s") from None
-            self.dispatch(raw)
-            if self._fatal is not None:
+            self.router.dispatch(raw)
+            if self.router.fatal is not None:
                 return
-
-    # -- frames -----------------------------------------------------------------------------
-
-    def dispatch(self, raw: str | bytes) -> None:
-        try:
-            frame = json.loads(raw)
-        except ValueError:
-            log.warning("b2c2_frame_unparsable", size=len(raw))
-            return
-        if not isinstance(frame, dict):
-            return
-        event = frame.get("event")
-        if frame.get("success") is False:
-            self._on_error(frame)
-        elif event == "price":
-            self._on_price(frame)
-        elif event in ("tradable_instruments", "tradable_instruments_update"):
-            # sent by the venue once the token is accepted: that is "connected"
-            self.tradable_instruments = set(frame.get("tradable_instruments") or [])
-            self._connected.set()
-        elif event == "subscribe":
-            sub = self._tags.get(str(frame.get("tag")))
-            if sub is not None and not sub.acked.done():
-                sub.acked.set_result(None)
-        elif event == "unsubscribe":
-            future = self._unsubscribing.get(str(frame.get("tag")))
-            if future is not None and not future.done():
-                future.set_result(None)
-        elif event == "username_update":
-            self.username = frame.get("new_username")
-            self._emit("b2c2_username_update", old=frame.get("old_username"),
-                       new=self.username)
-
-    def _on_price(self, frame: dict[str, Any]) -> None:
-        try:
-            price = Price.model_validate(frame)
-        except ValidationError as exc:
-            log.warning("b2c2_price_invalid", error=str(exc).splitlines()[0])
-            return
-        self._last_price = time.monotonic()
-        sub = self.subscriptions.get((price.instrument, price.quantities))
-        if sub is not None:
-            sub.deliver(price)
-
-    def _on_error(self, frame: dict[str, Any]) -> None:
-        code = frame.get("error_code")
-        message = str(frame.get("error_message") or "error")
-        tag = str(frame.get("tag"))
-        if code in INFO_CODES:  # the venue is alive, it just cannot quote this now
-            self._last_price = time.monotonic()
-            for key, sub in self.subscriptions.items():
-                if key[0] == frame.get("instrument"):
-                    sub.unavailable = message
-            return
-        error = StreamError(message, code=code if isinstance(code, int) else None,
-                            details={k: v for k, v in frame.items() if k == "errors"})
-        self._emit("b2c2_stream_error", code=code, message=message,
-                   instrument=frame.get("instrument"))
-        if code in AUTH_CODES:
-            self._fatal = Unauthorized(message, code=code)
-        elif frame.get("event") == "subscribe" and tag in self._tags:
-            sub = self._tags.pop(tag)
-            self.subscriptions.pop(sub.key, None)
-            sub.fail(error)
-        elif frame.get("event") == "unsubscribe" and tag in self._unsubscribing:
-            self._unsubscribing[tag].set_exception(error)
 
     def _emit(self, name: str, **fields: Any) -> None:
         getattr(log, "warning" if "stale" in name or "error" in name else "info")(name, **fields)
