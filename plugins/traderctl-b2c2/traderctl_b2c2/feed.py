@@ -31,6 +31,9 @@ from traderctl_b2c2.identity import user_agent
 from traderctl_b2c2.routing import Router
 
 log = get_logger(__name__)
+# Frames websockets may hold before our reader takes them; beyond it TCP pushes back on the
+# venue instead of this process buffering without bound when it is starved of CPU.
+RECEIVE_QUEUE = 64
 
 
 class Stale(Exception):
@@ -208,7 +211,7 @@ class PriceFeed:
             async with connect(self.ws_url, additional_headers=self.headers(),
                                user_agent_header=user_agent(), open_timeout=self.ack_timeout,
                                ping_interval=self.ping_interval,
-                               ping_timeout=self.ping_interval, max_queue=None,
+                               ping_timeout=self.ping_interval, max_queue=RECEIVE_QUEUE,
                                proxy=None) as ws:
                 self._ws = ws
                 await self._on_connected()
