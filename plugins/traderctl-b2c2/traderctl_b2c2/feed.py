@@ -211,7 +211,8 @@ class PriceFeed:
             async with connect(self.ws_url, additional_headers=self.headers(),
                                user_agent_header=user_agent(), open_timeout=self.ack_timeout,
                                ping_interval=self.ping_interval,
-                               ping_timeout=self.ping_interval, max_queue=RECEIVE_QUEUE,
+                               ping_timeout=self.ping_interval, close_timeout=self.ping_interval,
+                               max_queue=RECEIVE_QUEUE,
                                proxy=None) as ws:
                 self._ws = ws
                 await self._on_connected()

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,3 +205,43 @@ def test_reconnect_backs_off_exponentially_up_to_the_cap() -> None:
     asyncio.run(main())
     delays = [e.fields["retry_in"] for e in events if e.name == "b2c2_stream_disconnected"]
     assert delays[:5] == [0.02, 0.04, 0.08, 0.08, 0.08]
+
+
+def test_ping_detects_a_frozen_venue_and_reconnects(tmp_path: Path) -> None:
+    """The venue process is stopped (SIGSTOP): no close, no data, no pong. The WebSocket
+    ping times out long before the stale timer (60 s) and the feed reconnects once the
+    venue runs again."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADERCTL_")}
+    sim = subprocess.Popen([sys.executable, "-m", "traderctl", "b2c2", "sim", "--port", "0",
+                            "--interval", "0.05"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp_path)
+    events: list[Event] = []
+    try:
+        assert sim.stdout is not None
+        match = re.search(r"WebSocket (\S+)", sim.stdout.readline())
+        assert match is not None
+        ws_url = match.group(1)
+
+        async def main() -> None:
+            async with PriceFeed(ws_url, "sim-token", ping_interval=0.3, stale_after=60,
+                                 backoff=(0.05, 0.2), on_event=events.append) as feed:
+                await feed.wait_connected(10)
+                consumer = await feed.subscribe("BTCUSD.SPOT", [1])
+                await consumer.get()
+                sim.send_signal(signal.SIGSTOP)
+                await until(lambda: any(e.name == "b2c2_stream_disconnected" for e in events))
+                sim.send_signal(signal.SIGCONT)
+                await until(lambda: feed.connects >= 2, 20)
+                while consumer.get_nowait():
+                    pass
+                await consumer.get()
+        asyncio.run(main())
+    finally:
+        sim.send_signal(signal.SIGCONT)
+        sim.terminate()
+        sim.wait(10)
+        if sim.stdout is not None:
+            sim.stdout.close()
+    lost = next(e for e in events if e.name == "b2c2_stream_disconnected")
+    assert "ping" in lost.fields["reason"].lower()
+    assert not any(e.name == "b2c2_stream_stale" for e in events)

@@ -1,4 +1,5 @@
-"""``b2c2 trade`` on a terminal: the prompt counts down, and gives up when the quote expires."""
+"""The commands on a real terminal (a pty): ``trade``'s prompt counts down and gives up when
+the quote expires; ``stream`` draws a live table."""
 
 from __future__ import annotations
 
@@ -70,3 +71,16 @@ def test_countdown_gives_up_when_the_quote_expires(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
             os.close(master)
+
+
+def test_stream_draws_a_table_on_a_terminal(venue: FakeVenue, tmp_path: Path) -> None:
+    proc, master = spawn_on_pty(["b2c2", "stream", "BTCUSD.SPOT", "--levels", "1,3",
+                                 "--count", "3"], client_env(venue), tmp_path)
+    try:
+        screen = read_until(master, b"BTCUSD.SPOT  3")
+        assert b"\x1b[H\x1b[J" in screen and b"SELL (BID)" in screen
+        assert proc.wait(20) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
