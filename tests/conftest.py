@@ -78,13 +78,19 @@ def run_traderctl(*args: str, env: dict[str, str] | None = None, cwd: Path | Non
                           text=True, env=env, cwd=cwd, timeout=timeout, check=False)
 
 
+def _running_popen(obj: object) -> bool:
+    try:
+        return isinstance(obj, subprocess.Popen) and obj.poll() is None
+    except ReferenceError:  # a dead weakref.proxy (websockets keeps them in log adapters)
+        return False
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A child process a test started and never waited for fails the run, with its argv
     (instead of an anonymous 'subprocess is still running' at interpreter exit)."""
     import gc
 
-    leaked = [p for p in gc.get_objects()
-              if isinstance(p, subprocess.Popen) and p.poll() is None]
+    leaked = [p for p in gc.get_objects() if _running_popen(p)]
     for proc in leaked:
         print(f"\nleaked child process {proc.pid}: {proc.args!r}", file=sys.stderr)
         proc.kill()
