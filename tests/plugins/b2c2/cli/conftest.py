@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from traderctl.cli.app import App
 from traderctl.cli.main import build_cli
-from traderctl.plugins import PluginManager
+from traderctl.plugin.manager import PluginManager
 from traderctl_b2c2.sim import FakeVenue
 
 SECRET = "sim-secret-token-4711"
