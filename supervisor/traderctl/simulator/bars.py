@@ -264,7 +264,8 @@ def grouped_bars(daily: list[tuple[str, Bar]], unit: str) -> list[tuple[str, Bar
     groups: dict[tuple[int, int], list[tuple[str, Bar]]] = {}
     for label, bar in daily:
         d = datetime.strptime(label, "%Y%m%d")  # noqa: DTZ007 - a calendar date label
-        key = tuple(d.isocalendar()[:2]) if unit == "1 week" else (d.year, d.month)
+        iso = d.isocalendar()
+        key = (iso.year, iso.week) if unit == "1 week" else (d.year, d.month)
         groups.setdefault(key, []).append((label, bar))
     out = []
     for key in sorted(groups):

@@ -8,6 +8,7 @@ noise where TWS would not send one.
 
 from __future__ import annotations
 
+import builtins
 import struct
 from collections.abc import Iterable
 from typing import Any
@@ -125,5 +126,5 @@ class Cursor:
         return raw not in ("", "0", "false", "False")
 
     @property
-    def remaining(self) -> int:
+    def remaining(self) -> builtins.int:
         return max(0, len(self.fields) - self.pos)

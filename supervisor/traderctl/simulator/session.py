@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from . import account, details, history, orders
 from ._log import get_logger
 from .clock import connection_time, utcnow
+from .openorder import OPEN_ORDER_END
 from .pacing import MessageRate
 from .protocol import (
     API_SIGNATURE,
@@ -55,10 +56,10 @@ class ClientSession:
         self.reader = reader
         self.writer = writer
         self.client_id: int | None = None
-        self.version = sim.config.server_version
+        self.version = sim.server_version
         self.ready = False
         self.closed = False
-        self.rate = MessageRate(sim.config.time_scale, sim.config.limits)
+        self.rate = MessageRate(sim.time_scale, sim.limits)
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.handlers: dict[int, tuple[str, Callable[[list[str]], Any]]] = {
@@ -137,8 +138,8 @@ class ClientSession:
         size = parse_length(await self.reader.readexactly(4))
         lo, hi, options = parse_client_versions((await self.reader.readexactly(size)).decode())
         await self.sim.faults.gate()
-        self.version = negotiate_version(self.sim.config.server_version, lo, hi)
-        self.send([self.version, connection_time(utcnow(), self.sim.config.timezone)])
+        self.version = negotiate_version(self.sim.server_version, lo, hi)
+        self.send([self.version, connection_time(utcnow(), self.sim.tz)])
         log.info(
             "sim_tws_client_connected", peer=self.peer, server_version=self.version, options=options
         )
@@ -214,7 +215,7 @@ class ClientSession:
             if not only_mine or rec.client_id == self.client_id:
                 self.send(self.sim.open_order_fields(rec, self.version))
                 self.send(orders.order_status(rec))
-        self.send([orders.OPEN_ORDER_END, 1])
+        self.send([OPEN_ORDER_END, 1])
 
     def on_completed_orders(self, f: list[str]) -> None:
         self.send([102])
@@ -229,7 +230,7 @@ class ClientSession:
                     acct,
                     self.sim.models_for_positions(),
                     utcnow(),
-                    self.sim.config.timezone,
+                    self.sim.tz,
                 )
             )
 
@@ -243,7 +244,7 @@ class ClientSession:
 
     def on_executions(self, f: list[str]) -> None:
         self._send_rows(
-            account.execution_rows(self.sim.book, int(f[2]), self.sim.config.timezone, self.version)
+            account.execution_rows(self.sim.book, int(f[2]), self.sim.tz, self.version)
         )
 
     def _send_rows(self, rows: list[list[Any]]) -> None:
@@ -291,7 +292,7 @@ class ClientSession:
             return
         now = utcnow()
         try:
-            history.validate(req, self.sim.config.timezone, now)
+            history.validate(req, self.sim.tz, now)
             violation = self.sim.pacer.check(
                 req.identity(), req.burst_key(listing), 2 if req.what == "BID_ASK" else 1
             )
@@ -304,7 +305,7 @@ class ClientSession:
                 )
                 raise history.HistoryError(162, PACING_TEXT)
             fields = history.build_bars(
-                req, listing, self.sim.model(listing), self.sim.config.timezone, now
+                req, listing, self.sim.model(listing), self.sim.tz, now
             )
         except history.HistoryError as exc:
             self.error(req.req_id, exc.code, exc.message)
