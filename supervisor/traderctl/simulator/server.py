@@ -29,6 +29,8 @@ from .account import AccountBook
 from .bars import PriceModel
 from .clock import DEFAULT_TWS_ZONE, valid_zone
 from .faults import FaultState
+from .market import Market
+from .mktdata import DEFAULT_INTERVAL, MarketDataFeed
 from .orderbook import OrderBook
 from .orders import OrderRecord
 from .pacing import HistoricalPacer
@@ -125,6 +127,10 @@ class SimTWS(FaultSwitches):
         self.order_book = OrderBook(
             self.universe, self.book, self.model, self.client, self.tz, self.scenario.next_order_id
         )
+        self.market = Market.from_scenario(self.model, self.scenario.market)
+        self.feed = MarketDataFeed(
+            self.market, float(self.scenario.market.get("interval", DEFAULT_INTERVAL))
+        )
         self._control: Any = None
 
     def new_session(
@@ -159,6 +165,7 @@ class SimTWS(FaultSwitches):
         if self.scenario.faults:
             self.spawn(self._run_timeline())
         self.spawn(self.order_book.watch_conditions())
+        self.spawn(self.feed.run())
         return self
 
     async def stop(self) -> None:
@@ -255,11 +262,29 @@ class SimTWS(FaultSwitches):
             return await self.trigger_order(int(args["order_id"]))
         if act == "status":
             return await self.status()
+        if act in ("price", "gap", "halt", "resume"):
+            return self.move_market(act, args)
         try:
             run = self.fault_action(act, args)
         except KeyError:
             raise ValueError(f"unknown action {action!r}") from None
         return await run()
+
+    def move_market(self, act: str, args: dict[str, Any]) -> dict[str, Any]:
+        """PRICE / GAP / HALT / RESUME one listing; returns its new last price."""
+        listing = self.universe.lookup(str(args["symbol"]))
+        now = time.time()
+        if act == "price":
+            self.market.set_price(listing, float(args["price"]), now)
+        elif act == "gap":
+            self.market.gap(listing, float(args["percent"]))
+        elif act == "halt":
+            self.market.halt(listing, now)
+        else:
+            self.market.resume(listing, now)
+        price = self.market.price(listing, now)
+        log.info("sim_tws_market_moved", action=act, con_id=listing.con_id, price=price)
+        return {"conId": listing.con_id, "last": price, "halted": self.market.halted(listing)}
 
     async def _run_timeline(self) -> None:
         loop = asyncio.get_running_loop()

@@ -58,6 +58,7 @@ class ClientSession:
         self.client_id: int | None = None
         self.version = sim.server_version
         self.ready = False
+        self.market_data_type = 1
         self.closed = False
         self.rate = MessageRate(sim.time_scale, sim.limits)
         peer = writer.get_extra_info("peername")
@@ -87,7 +88,9 @@ class ClientSession:
             3: ("placeOrder", self.on_place_order),
             4: ("cancelOrder", self.on_cancel_order),
             58: ("reqGlobalCancel", self.on_global_cancel),
-            59: ("reqMarketDataType", self.on_ignore),
+            59: ("reqMarketDataType", self.on_market_data_type),
+            1: ("reqMktData", self.on_mkt_data),
+            2: ("cancelMktData", self.on_cancel_mkt_data),
         }
 
     # ---- transport ---------------------------------------------------------------
@@ -130,6 +133,7 @@ class ClientSession:
         finally:
             self.close()
             self.sim.forget(self)
+            self.sim.feed.drop_session(self)
             log.info("sim_tws_client_disconnected", peer=self.peer, client_id=self.client_id)
 
     async def _handshake(self) -> None:
@@ -243,9 +247,7 @@ class ClientSession:
         self._send_rows(account.account_summary_rows(self.sim.book, int(f[2]), tags))
 
     def on_executions(self, f: list[str]) -> None:
-        self._send_rows(
-            account.execution_rows(self.sim.book, int(f[2]), self.sim.tz, self.version)
-        )
+        self._send_rows(account.execution_rows(self.sim.book, int(f[2]), self.sim.tz, self.version))
 
     def _send_rows(self, rows: list[list[Any]]) -> None:
         for row in rows:
@@ -304,9 +306,7 @@ class ClientSession:
                     rule=violation,
                 )
                 raise history.HistoryError(162, PACING_TEXT)
-            fields = history.build_bars(
-                req, listing, self.sim.model(listing), self.sim.tz, now
-            )
+            fields = history.build_bars(req, listing, self.sim.model(listing), self.sim.tz, now)
         except history.HistoryError as exc:
             self.error(req.req_id, exc.code, exc.message)
             return
@@ -323,6 +323,23 @@ class ClientSession:
         self.send(
             [88, req_id, str(int(head.timestamp())) if fmt == "2" else f"{head:%Y%m%d-%H:%M:%S}"]
         )
+
+    # ---- market data ----------------------------------------------------------------
+
+    def on_mkt_data(self, f: list[str]) -> None:
+        self.sim.feed.request(self, f)
+
+    def on_cancel_mkt_data(self, f: list[str]) -> None:
+        self.sim.feed.cancel(self, int(f[2]))
+
+    def on_market_data_type(self, f: list[str]) -> None:
+        wanted = int(f[2]) if len(f) > 2 and f[2].isdigit() else 0
+        if wanted not in (1, 2, 3, 4):
+            self.error(
+                -1, 321, f"Error validating request.-'bN' : cause - market data type {wanted}"
+            )
+            return
+        self.market_data_type = wanted
 
     # ---- orders ---------------------------------------------------------------------
 

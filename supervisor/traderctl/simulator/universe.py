@@ -151,6 +151,21 @@ class Universe:
             raise AmbiguousContract(q.symbol)
         return [m for c in candidates for m in _expand(c, q.exchange)]
 
+    def lookup(self, name: str) -> Listing:
+        """A listing named by conId, ``SYMBOL`` or ``SYMBOL@PRIMARY`` (control commands)."""
+        text = str(name).strip()
+        if text.isdigit():
+            found = self.get(int(text))
+        else:
+            symbol, _, primary = text.partition("@")
+            found = self.resolve_one(ContractQuery(symbol=symbol, primary_exchange=primary))
+            if found is None:
+                stocks = ContractQuery(symbol=symbol, sec_type="STK", primary_exchange=primary)
+                found = self.resolve_one(stocks)
+        if found is None:
+            raise ValueError(f"no single contract named {name!r} (use conId or SYMBOL@PRIMARY)")
+        return found
+
     def resolve_one(self, q: ContractQuery) -> Listing | None:
         """Exactly one listing for the query, else None (for history/orders)."""
         try:
