@@ -33,6 +33,7 @@ from .universe import Listing
 
 DELAY_SECONDS = 15 * 60
 DEFAULT_DEPTH = 1_000_000.0
+DEFAULT_INTERVAL = 0.25  # TWS streams stock quotes in 250 ms snapshots
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,10 @@ class Market:
     model_for: Callable[[Listing], PriceModel]
     always_open: bool = False
     depth: float = DEFAULT_DEPTH
+    interval: float = DEFAULT_INTERVAL
     entitlements: Entitlements = field(default_factory=Entitlements)
     _adjust: dict[int, Adjustment] = field(default_factory=dict)
+    _days: dict[tuple[int, int], Any] = field(default_factory=dict)
 
     @classmethod
     def from_scenario(
@@ -105,6 +108,7 @@ class Market:
             model_for,
             always_open=bool(raw.get("always_open", False)),
             depth=float(raw.get("depth", DEFAULT_DEPTH)),
+            interval=float(raw.get("interval", DEFAULT_INTERVAL)),
             entitlements=Entitlements.from_dict(raw),
         )
 
@@ -138,14 +142,27 @@ class Market:
         model: PriceModel = self.model_for(lst)
         return model.round(self.raw_price(lst, ts))
 
+    def touch(self, lst: Listing, ts: float) -> tuple[float, float, float]:
+        """(bid, ask, last) at ``ts``: the cheap part of a quote, for fills and conditions."""
+        model = self.model_for(lst)
+        last = self.price(lst, ts)
+        spread = model.half_spread(ts)
+        return model.round(last - spread), model.round(last + spread), last
+
     def quote(self, lst: Listing, ts: float, delayed: bool = False) -> Quote:
         """Quote at ``ts`` (15 minutes earlier for delayed data)."""
         at = ts - DELAY_SECONDS if delayed else ts
         model: PriceModel = self.model_for(lst)
         last = self.price(lst, at)
         spread = model.half_spread(at)
-        bucket = int(at * 4)
-        day, prev = self._day(lst, at)
+        bucket = int(at / self.interval)
+        key = (lst.con_id, int(at // 60))
+        cached = self._days.get(key)
+        if cached is None:
+            if len(self._days) > 10_000:
+                self._days.clear()
+            cached = self._days[key] = self._day(lst, at)
+        day, prev = cached
         halted = self.halted(lst)
         return Quote(
             bid=model.round(last - spread),
@@ -185,6 +202,7 @@ class Market:
 
     def set_price(self, lst: Listing, target: float, ts: float) -> None:
         """Rescale the path so it passes through ``target`` at ``ts``."""
+        self._days.clear()
         if target <= 0 or not math.isfinite(target):
             raise ValueError(f"price must be positive, got {target}")
         adj = self._adjust.setdefault(lst.con_id, Adjustment())
@@ -192,6 +210,7 @@ class Market:
         adj.factor = target / base
 
     def gap(self, lst: Listing, percent: float) -> None:
+        self._days.clear()
         adj = self._adjust.setdefault(lst.con_id, Adjustment())
         if percent <= -100:
             raise ValueError("a gap of -100% or more would make the price non-positive")

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._log import get_logger
 from .clock import utcnow
-from .market import Market, Quote
+from .market import DEFAULT_INTERVAL, Market, Quote
 from .universe import ContractQuery, Listing
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ _SIZE_TICKS = {"bid_size": 0, "ask_size": 3, "last_size": 5, "volume": 8}
 _DELAYED = {1: 66, 2: 67, 4: 68, 0: 69, 3: 70, 5: 71, 6: 72, 7: 73, 8: 74, 9: 75, 14: 76}
 ANSWERED_GENERICS = {104, 106, 165, 221, 233, 236, 293, 294, 411}
 SILENT_GENERICS = {100, 101, 162, 225, 256, 258, 292, 318, 375, 456, 588, 595, 619}
-DEFAULT_INTERVAL = 0.25
 
 
 @dataclass
@@ -62,9 +61,9 @@ class Subscription:
 class MarketDataFeed:
     """Every open market-data subscription, and the loop that streams them."""
 
-    def __init__(self, market: Market, interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(self, market: Market) -> None:
         self.market = market
-        self.interval = interval
+        self.interval = market.interval or DEFAULT_INTERVAL
         self.subs: dict[tuple[int, int], Subscription] = {}
         self.ticks_sent = 0
 

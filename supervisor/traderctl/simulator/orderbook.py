@@ -15,12 +15,13 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import orders
+from . import ledger, orders
 from ._log import get_logger
 from .account import AccountBook
-from .bars import PriceModel
 from .clock import utcnow
 from .conditions import ConditionContext, conditions_met
+from .market import Market
+from .matching import Matcher
 from .openorder import open_order
 from .universe import Listing, Universe
 
@@ -40,14 +41,17 @@ class OrderBook:
         self,
         universe: Universe,
         account: AccountBook,
-        model_for: Callable[[Listing], PriceModel],
+        market: Market,
         owner: Callable[[int], ClientSession | None],
         tz_name: str,
         next_order_id: int,
     ) -> None:
         self.universe = universe
         self.account = account
-        self.model_for = model_for
+        self.market = market
+        self.model_for = market.model_for
+        self.matcher = Matcher(self, market, market.interval)
+        self.publish_account: Callable[[str, Listing], None] = lambda account, listing: None
         self.owner = owner
         self.tz_name = tz_name
         self.next_order_id = next_order_id
@@ -111,13 +115,54 @@ class OrderBook:
             return
         if existing is not None:
             self.orders.remove(existing)
+            rec.carry_fills(existing)
         self._by_key[key] = rec
         if rec.order.get("whatIf") in ("1", "True"):
             self._answer_what_if(session, rec, listing)
             return
-        rec.set_status("PreSubmitted" if rec.conditions else "Submitted")
-        session.send(self.open_order_fields(rec, session.version))
-        session.send(orders.order_status(rec))
+        if not rec.transmitted:
+            return  # held in TWS until a transmitted child of the same bracket arrives
+        self.activate(rec)
+
+    def activate(self, rec: orders.OrderRecord) -> None:
+        """Send a transmitted order to the market (its held bracket parent first)."""
+        parent = self.parent(rec)
+        if parent is not None and parent.status == "PendingSubmit":
+            self.activate(parent)
+            for sibling in self.children(parent):
+                if sibling is not rec and sibling.status == "PendingSubmit":
+                    self.activate(sibling)
+        waiting = parent is not None and parent.status != "Filled"
+        rec.set_status("PreSubmitted" if rec.conditions or waiting else "Submitted")
+        self.notify(rec)
+        if rec.status == "Submitted":
+            self.matcher.match(rec)
+
+    def parent(self, rec: orders.OrderRecord) -> orders.OrderRecord | None:
+        return self._by_key.get((rec.client_id, rec.parent_id)) if rec.parent_id else None
+
+    def children(self, rec: orders.OrderRecord) -> list[orders.OrderRecord]:
+        return [
+            r
+            for r in self.orders
+            if r.parent_id == rec.order_id and r.client_id == rec.client_id and r is not rec
+        ]
+
+    def after_fill(self, rec: orders.OrderRecord) -> None:
+        """A complete fill: children go live, the rest of its OCA group is cancelled."""
+        for child in self.children(rec):
+            if child.status == "PreSubmitted" and not child.conditions:
+                child.set_status("Submitted")
+                self.notify(child)
+                self.matcher.match(child)
+        group = rec.order.get("ocaGroup", "")
+        for other in self.live():
+            same_oca = bool(group) and other.order.get("ocaGroup", "") == group
+            siblings = bool(rec.parent_id) and other.parent_id == rec.parent_id
+            if other is not rec and other.client_id == rec.client_id and (same_oca or siblings):
+                other.set_status("Cancelled")
+                log.info("sim_tws_oca_cancelled", order_id=other.order_id, by=rec.order_id)
+                self.notify(other)
 
     def _answer_what_if(
         self, session: ClientSession, rec: orders.OrderRecord, listing: Listing
@@ -126,20 +171,27 @@ class OrderBook:
         rec.set_status("PreSubmitted")
         self.orders.remove(rec)
         del self._by_key[(rec.client_id, rec.order_id)]
-        price = self.model_for(listing).price(utcnow().timestamp())
-        margin = f"{price * rec.total_quantity * 0.25:.2f}"
-        eq = self.account.value("EquityWithLoanValue") or "0"
+        price = self.market.price(listing, utcnow().timestamp())
+        buy = rec.order.get("action", "").upper() == "BUY"
+        held = sum(p.position for p in self.account.positions if p.listing.con_id == listing.con_id)
+        after = held + (rec.total_quantity if buy else -rec.total_quantity)
+        change = ledger.margin(listing, after, price) - ledger.margin(listing, held, price)
+        fee = ledger.commission(listing, rec.total_quantity, price, "BOT" if buy else "SLD", True)
+        values = self.account.all_values()
+        init = float(values["InitMarginReq"][0] or 0)
+        maint = float(values["MaintMarginReq"][0] or 0)
+        eq = float(values["EquityWithLoanValue"][0] or 0)
         what_if = {
-            "initMarginBefore": "0",
-            "maintMarginBefore": "0",
-            "equityWithLoanBefore": eq,
-            "initMarginChange": margin,
-            "maintMarginChange": margin,
-            "equityWithLoanChange": "0",
-            "initMarginAfter": margin,
-            "maintMarginAfter": margin,
-            "equityWithLoanAfter": eq,
-            "commission": "1.0",
+            "initMarginBefore": f"{init:.2f}",
+            "maintMarginBefore": f"{maint:.2f}",
+            "equityWithLoanBefore": f"{eq:.2f}",
+            "initMarginChange": f"{change:.2f}",
+            "maintMarginChange": f"{change:.2f}",
+            "equityWithLoanChange": f"{-fee:.2f}",
+            "initMarginAfter": f"{init + change:.2f}",
+            "maintMarginAfter": f"{maint + change:.2f}",
+            "equityWithLoanAfter": f"{eq - fee:.2f}",
+            "commission": f"{fee:.4f}",
             "commissionCurrency": listing.currency,
         }
         session.send(self.open_order_fields(rec, session.version, what_if))
@@ -182,9 +234,10 @@ class OrderBook:
         ctx = ConditionContext(
             now,
             self.tz_name,
-            lambda cid: self.model_for(lst) if (lst := self.universe.get(cid)) else None,
+            self.market,
             self.universe.get,
             float(self.account.value("Cushion") or 1),
+            self.account.executions,
         )
         for rec in pending:
             listing = self.universe.get(rec.con_id)
@@ -194,6 +247,7 @@ class OrderBook:
                 and not listing.calendar.is_open(now, rth=True)
             ):
                 continue
+            ctx.since = rec.received_at
             if conditions_met(rec.conditions, ctx):
                 self.release(rec)
 
@@ -206,6 +260,8 @@ class OrderBook:
             status=rec.status,
         )
         self.notify(rec)
+        if rec.status == "Submitted":
+            self.matcher.match(rec)
 
 
 def _log_received(rec: orders.OrderRecord, modify: bool) -> None:

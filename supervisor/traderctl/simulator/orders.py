@@ -60,6 +60,7 @@ class OrderRecord:
     filled: float = 0.0
     avg_fill_price: float = 0.0
     last_fill_price: float = 0.0
+    stop_triggered: bool = False
 
     @classmethod
     def from_decoded(cls, d: DecodedOrder, **state: Any) -> OrderRecord:
@@ -86,6 +87,22 @@ class OrderRecord:
     @property
     def is_done(self) -> bool:
         return self.status in DONE_STATES
+
+    @property
+    def parent_id(self) -> int:
+        try:
+            return int(self.order.get("parentId") or 0)
+        except ValueError:
+            return 0
+
+    @property
+    def transmitted(self) -> bool:
+        return self.order.get("transmit", "1") not in ("0", "False", "false")
+
+    def carry_fills(self, old: OrderRecord) -> None:
+        """A modification keeps what the original order already filled."""
+        self.filled, self.avg_fill_price = old.filled, old.avg_fill_price
+        self.last_fill_price, self.stop_triggered = old.last_fill_price, old.stop_triggered
 
     def set_status(self, status: str) -> None:
         self.status = status

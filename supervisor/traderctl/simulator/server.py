@@ -24,13 +24,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import account
 from ._log import get_logger
 from .account import AccountBook
 from .bars import PriceModel
 from .clock import DEFAULT_TWS_ZONE, valid_zone
 from .faults import FaultState
 from .market import Market
-from .mktdata import DEFAULT_INTERVAL, MarketDataFeed
+from .mktdata import MarketDataFeed
 from .orderbook import OrderBook
 from .orders import OrderRecord
 from .pacing import HistoricalPacer
@@ -124,13 +125,13 @@ class SimTWS(FaultSwitches):
         self.requests: deque[RequestRecord] = deque(maxlen=20_000)
         self.second_factor_approved = asyncio.Event()
         self._models: dict[int, PriceModel] = {}
-        self.order_book = OrderBook(
-            self.universe, self.book, self.model, self.client, self.tz, self.scenario.next_order_id
-        )
         self.market = Market.from_scenario(self.model, self.scenario.market)
-        self.feed = MarketDataFeed(
-            self.market, float(self.scenario.market.get("interval", DEFAULT_INTERVAL))
+        self.book.price_of = self.last_price
+        self.order_book = OrderBook(
+            self.universe, self.book, self.market, self.client, self.tz, self.scenario.next_order_id
         )
+        self.order_book.publish_account = self.publish_account
+        self.feed = MarketDataFeed(self.market)
         self._control: Any = None
 
     def new_session(
@@ -166,6 +167,7 @@ class SimTWS(FaultSwitches):
             self.spawn(self._run_timeline())
         self.spawn(self.order_book.watch_conditions())
         self.spawn(self.feed.run())
+        self.spawn(self.order_book.matcher.run())
         return self
 
     async def stop(self) -> None:
@@ -193,8 +195,32 @@ class SimTWS(FaultSwitches):
             model = self._models[listing.con_id] = PriceModel.for_listing(listing)
         return model
 
-    def models_for_positions(self) -> dict[int, PriceModel]:
-        return {p.listing.con_id: self.model(p.listing) for p in self.book.positions}
+    def last_price(self, listing: Listing) -> float:
+        """The simulated last price of ``listing`` now."""
+        return self.market.price(listing, time.time())
+
+    def publish_account(self, account_code: str, listing: Listing) -> None:
+        """After a fill: position, portfolio row and account values to subscribers."""
+        pos = next(
+            (
+                p
+                for p in self.book.positions
+                if p.account == account_code and p.listing.con_id == listing.con_id
+            ),
+            None,
+        )
+        if pos is None:
+            return
+        values = self.book.all_values()
+        for session in self.sessions:
+            if not session.ready:
+                continue
+            if session.positions_subscribed:
+                session.send(account.position_row(pos))
+            if session.account_updates == account_code:
+                session.send(account.portfolio_row(pos, self.last_price(listing)))
+                for key, (value, cur) in values.items():
+                    session.send([6, 2, key, value, cur, account_code])
 
     def head_timestamp(self, listing: Listing) -> datetime:
         """Earliest data point: fixed 20 years before 2026-01-01 at the first session."""

@@ -59,6 +59,8 @@ class ClientSession:
         self.version = sim.server_version
         self.ready = False
         self.market_data_type = 1
+        self.positions_subscribed = False
+        self.account_updates: str | None = None
         self.closed = False
         self.rate = MessageRate(sim.time_scale, sim.limits)
         peer = writer.get_extra_info("peername")
@@ -69,7 +71,7 @@ class ClientSession:
             8: ("reqIds", self.on_req_ids),
             17: ("reqManagedAccts", self.on_managed_accounts),
             61: ("reqPositions", self.on_positions),
-            64: ("cancelPositions", self.on_ignore),
+            64: ("cancelPositions", self.on_cancel_positions),
             5: ("reqOpenOrders", self.on_open_orders),
             16: ("reqAllOpenOrders", self.on_all_open_orders),
             15: ("reqAutoOpenOrders", self.on_ignore),
@@ -206,7 +208,11 @@ class ClientSession:
         self.send([15, 1, ",".join(self.sim.book.accounts)])
 
     def on_positions(self, f: list[str]) -> None:
+        self.positions_subscribed = True
         self._send_rows(account.position_rows(self.sim.book))
+
+    def on_cancel_positions(self, f: list[str]) -> None:
+        self.positions_subscribed = False
 
     def on_open_orders(self, f: list[str]) -> None:
         self._send_open_orders(only_mine=True)
@@ -227,14 +233,11 @@ class ClientSession:
     def on_account_updates(self, f: list[str]) -> None:
         subscribe = len(f) > 2 and f[2] not in ("", "0")
         acct = f[3] if len(f) > 3 and f[3] else self.sim.book.accounts[0]
+        self.account_updates = acct if subscribe else None
         if subscribe:
             self._send_rows(
                 account.account_update_rows(
-                    self.sim.book,
-                    acct,
-                    self.sim.models_for_positions(),
-                    utcnow(),
-                    self.sim.tz,
+                    self.sim.book, acct, self.sim.last_price, utcnow(), self.sim.tz
                 )
             )
 

@@ -47,6 +47,7 @@ class Listing:
     isin: str = ""
     ref_price: float = 100.0
     avg_volume: int = 1_000_000
+    multiplier: float = 1.0
 
     @property
     def time_zone_id(self) -> str:
@@ -255,4 +256,5 @@ def _listing(c: dict[str, Any], calendars: dict[str, Calendar]) -> Listing:
         isin=c.get("isin", ""),
         ref_price=float(c.get("refPrice", 100.0)),
         avg_volume=int(c.get("avgVolume", 1_000_000)),
+        multiplier=float(c.get("multiplier", 1) or 1),
     )
