@@ -218,3 +218,57 @@ def test_unknown_order_type_rests_and_errors_stay_clear(sim_tws_factory):
             await errors.wait_for(10147)
 
     run(body())
+
+
+def test_pnl_and_pnl_single_follow_fills_and_prices(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            trade = ib.placeOrder(aapl, MarketOrder("BUY", 100))
+            await _status(trade, "Filled")
+            account = ib.managedAccounts()[0]
+            pnl = ib.reqPnL(account)
+            single = ib.reqPnLSingle(account, "", aapl.conId)
+            await _until(lambda: single.position == 100)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "210"})
+            await _until(lambda: single.unrealizedPnL > 900, timeout=4)
+            sell = ib.placeOrder(aapl, MarketOrder("SELL", 40))
+            await _status(sell, "Filled")
+            await _until(lambda: pnl.realizedPnL > 300, timeout=4)
+            return trade, sell, pnl, single
+
+    trade, sell, pnl, single = run(body())
+    cost = trade.orderStatus.avgFillPrice
+    expected = 40 * (sell.orderStatus.avgFillPrice - cost)
+    fee = sell.fills[0].commissionReport.commission
+    assert pnl.realizedPnL == pytest.approx(expected - fee, abs=0.01)
+    )
+    assert sell.fills[0].commissionReport.realizedPNL == pytest.approx(pnl.realizedPnL, abs=0.01)
+    assert single.value == pytest.approx(single.position * 210, rel=0.01)
+
+
+def test_completed_orders_decode_back(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            filled = ib.placeOrder(aapl, MarketOrder("BUY", 3))
+            cancelled = ib.placeOrder(aapl, LimitOrder("BUY", 2, 1.0, orderRef="mine"))
+            await _status(filled, "Filled")
+            await _status(cancelled, "Submitted")
+            ib.cancelOrder(cancelled.order)
+            await _status(cancelled, "Cancelled")
+            return await ib.reqCompletedOrdersAsync(apiOnly=True)
+
+    done = run(body())
+    assert sorted((t.orderStatus.status, t.order.totalQuantity) for t in done) == [
+        ("Cancelled", 2.0),
+        ("Filled", 3.0),
+    ]
+    [cancelled] = [t for t in done if t.orderStatus.status == "Cancelled"]
+    assert cancelled.order.orderRef == "mine" and cancelled.order.lmtPrice == 1.0
+    assert cancelled.contract.symbol == "AAPL"

@@ -109,3 +109,81 @@ def _hedge_and_algo(rec: OrderRecord) -> list[Any]:
         for tag, value in rec.algo_params:
             f += [tag, value]
     return f
+
+
+COMPLETED_ORDER = 101
+COMPLETED_ORDERS_END = 102
+_COMPLETED_MID = (
+    "modelCode",
+    "goodTillDate",
+    "rule80A",
+    "percentOffset",
+    "settlingFirm",
+    "shortSaleSlot",
+    "designatedLocation",
+    "exemptCode",
+    "startingPrice",
+    "stockRefPrice",
+    "delta",
+    "stockRangeLower",
+    "stockRangeUpper",
+    "displaySize",
+    "sweepToFill",
+    "allOrNone",
+    "minQty",
+    "ocaType",
+    "triggerMethod",
+    "volatility",
+    "volatilityType",
+    "deltaNeutralOrderType",
+    "deltaNeutralAuxPrice",
+)
+_COMPLETED_DN = (
+    "deltaNeutralConId",
+    "deltaNeutralShortSale",
+    "deltaNeutralShortSaleSlot",
+    "deltaNeutralDesignatedLocation",
+)
+
+
+def completed_order(
+    rec: OrderRecord, listing_fields: dict[str, Any], server_version: int, completed_time: str
+) -> list[Any]:
+    """completedOrder (101), the layout ib_async 2.1 decodes (no orderId, no version)."""
+    g = rec.order.get
+    f: list[Any] = [COMPLETED_ORDER, *_contract(rec, listing_fields)]
+    f += [g(n, "") for n in of.HEAD[:11]]
+    f += [rec.perm_id, g("outsideRth", "0"), g("hidden", "0"), g("discretionaryAmt", "")]
+    f += [g(n, "") for n in ("goodAfterTime", "faGroup", "faMethod", "faPercentage")]
+    if server_version < 177:
+        f.append(g("faProfile", ""))
+    f += [g(n, "") for n in _COMPLETED_MID]
+    if g("deltaNeutralOrderType"):
+        f += [g(n, "") for n in _COMPLETED_DN]
+    f += [g(n, "") for n in ("continuousUpdate", "referencePriceType", "trailStopPrice")]
+    f += [g("trailingPercent", ""), "", 0, 0, 0]  # comboLegsDescrip, legs, order legs, params
+    f += [g(n, "") for n in ("scaleInitLevelSize", "scaleSubsLevelSize", "scalePriceIncrement")]
+    if has_scale_block(rec.order):
+        f += [g(n, "") for n in of.SCALE]
+    f.append(g("hedgeType", ""))
+    if g("hedgeType"):
+        f.append(g("hedgeParam", ""))
+    f += [g("clearingAccount", ""), g("clearingIntent", ""), g("notHeld", "0"), 0]
+    f.append(g("algoStrategy", ""))
+    if g("algoStrategy"):
+        f.append(len(rec.algo_params))
+        for tag, value in rec.algo_params:
+            f += [tag, value]
+    f += [g("solicited", "0"), rec.status, g("randomizeSize", "0"), g("randomizePrice", "0")]
+    if is_peg_bench(rec.order):
+        f += [g(n, "") for n in of.PEG_BENCH]
+    f.append(len(rec.conditions))
+    if rec.conditions:
+        f += [*rec.condition_block, rec.conditions_ignore_rth, rec.conditions_cancel_order]
+    f += [g("trailStopPrice", ""), g("lmtPriceOffset", ""), g("cashQty", "")]
+    f += [g("dontUseAutoPriceForHedge", "0"), g("isOmsContainer", "0"), ""]  # autoCancelDate
+    f += [rec.filled, "", g("autoCancelParent", "0"), "", "0", "0", ""]  # .. parentPermId
+    f += [completed_time, rec.status]
+    if server_version >= 170:
+        f += ["", "", "", "", ""]
+    return f

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from . import ledger, orders
 from ._log import get_logger
 from .account import AccountBook
-from .clock import utcnow
+from .clock import format_bar_time, utcnow
 from .conditions import ConditionContext, conditions_met
 from .market import Market
 from .matching import Matcher
-from .openorder import open_order
+from .openorder import completed_order, open_order
 from .universe import Listing, Universe
 
 if TYPE_CHECKING:
@@ -73,6 +73,11 @@ class OrderBook:
         self, rec: orders.OrderRecord, version: int, what_if: dict[str, str] | None = None
     ) -> list[Any]:
         return open_order(rec, self._listing_fields(rec), version, what_if)
+
+    def completed_fields(self, rec: orders.OrderRecord, version: int) -> list[Any]:
+        done = rec.done_at or rec.received_at
+        stamp = format_bar_time(done, self.tz_name)
+        return completed_order(rec, self._listing_fields(rec), version, stamp)
 
     def _listing_fields(self, rec: orders.OrderRecord) -> dict[str, Any]:
         lst = self.universe.get(rec.con_id)

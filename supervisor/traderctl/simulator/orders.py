@@ -13,7 +13,7 @@ decodes the same values, condition block included, that it sent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import orderfields as of
@@ -61,6 +61,7 @@ class OrderRecord:
     avg_fill_price: float = 0.0
     last_fill_price: float = 0.0
     stop_triggered: bool = False
+    done_at: datetime | None = None
 
     @classmethod
     def from_decoded(cls, d: DecodedOrder, **state: Any) -> OrderRecord:
@@ -107,6 +108,8 @@ class OrderRecord:
     def set_status(self, status: str) -> None:
         self.status = status
         self.status_history.append(status)
+        if status in DONE_STATES:
+            self.done_at = datetime.now(UTC)
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly view for the control channel."""

@@ -35,6 +35,7 @@ from .mktdata import MarketDataFeed
 from .orderbook import OrderBook
 from .orders import OrderRecord
 from .pacing import HistoricalPacer
+from .pnl import PnLFeed
 from .protocol import MAX_SERVER_VERSION
 from .scenario import Scenario, load_scenario
 from .session import ClientSession, RequestRecord
@@ -132,6 +133,7 @@ class SimTWS(FaultSwitches):
         )
         self.order_book.publish_account = self.publish_account
         self.feed = MarketDataFeed(self.market)
+        self.pnl = PnLFeed(max(self.market.interval * 4, 0.2))
         self._control: Any = None
 
     def new_session(
@@ -168,6 +170,7 @@ class SimTWS(FaultSwitches):
         self.spawn(self.order_book.watch_conditions())
         self.spawn(self.feed.run())
         self.spawn(self.order_book.matcher.run())
+        self.spawn(self.pnl.run())
         return self
 
     async def stop(self) -> None:
@@ -194,6 +197,9 @@ class SimTWS(FaultSwitches):
         if model is None:
             model = self._models[listing.con_id] = PriceModel.for_listing(listing)
         return model
+
+    def now_ts(self) -> float:
+        return time.time()
 
     def last_price(self, listing: Listing) -> float:
         """The simulated last price of ``listing`` now."""

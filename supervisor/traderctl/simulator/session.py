@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from . import account, details, history, orders
 from ._log import get_logger
 from .clock import connection_time, utcnow
-from .openorder import OPEN_ORDER_END
+from .openorder import COMPLETED_ORDERS_END, OPEN_ORDER_END
 from .pacing import MessageRate
 from .protocol import (
     API_SIGNATURE,
@@ -92,6 +92,10 @@ class ClientSession:
             58: ("reqGlobalCancel", self.on_global_cancel),
             59: ("reqMarketDataType", self.on_market_data_type),
             1: ("reqMktData", self.on_mkt_data),
+            92: ("reqPnL", lambda f: self.sim.pnl.request(self, f, single=False)),
+            93: ("cancelPnL", lambda f: self.sim.pnl.cancel(self, f)),
+            94: ("reqPnLSingle", lambda f: self.sim.pnl.request(self, f, single=True)),
+            95: ("cancelPnLSingle", lambda f: self.sim.pnl.cancel(self, f)),
             2: ("cancelMktData", self.on_cancel_mkt_data),
         }
 
@@ -228,7 +232,11 @@ class ClientSession:
         self.send([OPEN_ORDER_END, 1])
 
     def on_completed_orders(self, f: list[str]) -> None:
-        self.send([102])
+        # apiOnly (f[1]) changes nothing: every order here came through the API
+        for rec in self.sim.orders:
+            if rec.is_done and rec.status != "PendingSubmit":
+                self.send(self.sim.order_book.completed_fields(rec, self.version))
+        self.send([COMPLETED_ORDERS_END])
 
     def on_account_updates(self, f: list[str]) -> None:
         subscribe = len(f) > 2 and f[2] not in ("", "0")
