@@ -245,7 +245,6 @@ def test_pnl_and_pnl_single_follow_fills_and_prices(sim_tws_factory):
     expected = 40 * (sell.orderStatus.avgFillPrice - cost)
     fee = sell.fills[0].commissionReport.commission
     assert pnl.realizedPnL == pytest.approx(expected - fee, abs=0.01)
-    )
     assert sell.fills[0].commissionReport.realizedPNL == pytest.approx(pnl.realizedPnL, abs=0.01)
     assert single.value == pytest.approx(single.position * 210, rel=0.01)
 
