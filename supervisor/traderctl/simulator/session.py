@@ -12,7 +12,7 @@ from . import account, details, history, orders
 from ._log import get_logger
 from .clock import connection_time, utcnow
 from .openorder import COMPLETED_ORDERS_END, OPEN_ORDER_END
-from .pacing import MessageRate
+from .pacing import SMALL_BAR_SECONDS, MessageRate
 from .protocol import (
     API_SIGNATURE,
     ProtocolError,
@@ -22,7 +22,7 @@ from .protocol import (
     parse_length,
     split_fields,
 )
-from .universe import AmbiguousContract, ContractQuery
+from .universe import AmbiguousContract, ContractQuery, Listing
 
 if TYPE_CHECKING:
     from .server import SimTWS
@@ -32,6 +32,10 @@ log = get_logger(__name__)
 MAX_FRAME = 16 * 1024 * 1024
 HIGH_WATER = 1 << 20
 PACING_TEXT = history.HMDS + "Historical data request pacing violation"
+TOO_MANY_TEXT = (
+    "Error processing request.-'bX' : cause - "
+    "Only 50 simultaneous API historical data requests allowed."
+)
 NO_SECDEF = "No security definition has been found for the request"
 
 
@@ -304,24 +308,45 @@ class ClientSession:
             self.error(req.req_id, 200, NO_SECDEF)
             return
         now = utcnow()
+        pacer = self.sim.pacer
         try:
-            history.validate(req, self.sim.tz, now)
-            violation = self.sim.pacer.check(
-                req.identity(), req.burst_key(listing), 2 if req.what == "BID_ASK" else 1
-            )
-            if violation:
-                log.info(
-                    "sim_tws_pacing_violation",
-                    client_id=self.client_id,
-                    req_id=req.req_id,
-                    rule=violation,
-                )
-                raise history.HistoryError(162, PACING_TEXT)
+            step, _, _, _ = history.validate(req, self.sim.tz, now)
+            weight = 2 if req.what == "BID_ASK" else 1
+            if step <= SMALL_BAR_SECONDS:
+                self._hard_pacing(req, listing, weight)
+                hold = 0.0
+            elif pacer.at_capacity():
+                raise history.HistoryError(322, TOO_MANY_TEXT)
+            else:
+                hold = pacer.soft_hold(weight)
             fields = history.build_bars(req, listing, self.sim.model(listing), self.sim.tz, now)
         except history.HistoryError as exc:
             self.error(req.req_id, exc.code, exc.message)
             return
-        self.send(fields)
+        if hold:
+            pacer.held += 1
+            self.sim.spawn(self._send_later(hold, fields))
+        else:
+            self.send(fields)
+
+    def _hard_pacing(self, req: history.HistRequest, listing: Listing, weight: int) -> None:
+        violation = self.sim.pacer.check(req.identity(), req.burst_key(listing), weight)
+        if violation:
+            log.info(
+                "sim_tws_pacing_violation",
+                client_id=self.client_id,
+                req_id=req.req_id,
+                rule=violation,
+            )
+            raise history.HistoryError(162, PACING_TEXT)
+
+    async def _send_later(self, hold: float, fields: list[Any]) -> None:
+        """A soft-throttled reply: counted as simultaneous until it is sent."""
+        try:
+            await asyncio.sleep(hold)
+            self.send(fields)
+        finally:
+            self.sim.pacer.held -= 1
 
     def on_head_timestamp(self, f: list[str]) -> None:
         req_id = int(f[1])
