@@ -80,6 +80,9 @@ class MarketDataFeed:
         generic_text = f[pos] if len(f) > pos else ""
         snapshot = len(f) > pos + 1 and f[pos + 1] not in ("", "0")
         regulatory = len(f) > pos + 2 and f[pos + 2] not in ("", "0")
+        if not query.exchange and not query.con_id:
+            session.error(req_id, 321, "Error validating request.-'bW' : cause - Missing exchange")
+            return
         listing = session.sim.universe.resolve_one(query)
         if listing is None:
             session.error(req_id, 200, "No security definition has been found for the request")

@@ -32,6 +32,7 @@ log = get_logger(__name__)
 
 CONDITION_POLL = 0.2
 NO_SECDEF = "No security definition has been found for the request"
+MISSING_EXCHANGE = "Error validating request.-'bN' : cause - Missing order exchange"
 
 
 class OrderBook:
@@ -114,6 +115,10 @@ class OrderBook:
         self.orders.append(rec)
         self.next_order_id = max(self.next_order_id, rec.order_id + 1)
         _log_received(rec, modify=existing is not None)
+        if not decoded.contract.exchange:  # TWS validates the route before the contract
+            rec.set_status("Inactive")
+            session.error(rec.order_id, 321, MISSING_EXCHANGE)
+            return
         if listing is None:
             rec.set_status("Cancelled")
             session.error(rec.order_id, 200, NO_SECDEF)

@@ -16,6 +16,7 @@ from .pacing import SMALL_BAR_SECONDS, MessageRate
 from .protocol import (
     API_SIGNATURE,
     ProtocolError,
+    VersionMismatch,
     encode_message,
     negotiate_version,
     parse_client_versions,
@@ -37,6 +38,34 @@ TOO_MANY_TEXT = (
     "Only 50 simultaneous API historical data requests allowed."
 )
 NO_SECDEF = "No security definition has been found for the request"
+
+
+# request ids TWS knows but the simulator does not serve: name, position of reqId (0: none)
+UNSUPPORTED: dict[int, tuple[str, int]] = {
+    10: ("reqMktDepth", 2),
+    12: ("reqNewsBulletins", 0),
+    18: ("requestFA", 0),
+    19: ("replaceFA", 0),
+    21: ("exerciseOptions", 2),
+    22: ("reqScannerSubscription", 1),
+    24: ("reqScannerParameters", 0),
+    52: ("reqFundamentalData", 2),
+    54: ("calculateImpliedVolatility", 2),
+    55: ("calculateOptionPrice", 2),
+    65: ("queryDisplayGroups", 2),
+    79: ("reqSoftDollarTiers", 1),
+    80: ("reqFamilyCodes", 0),
+    82: ("reqMktDepthExchanges", 0),
+    83: ("reqSmartComponents", 1),
+    84: ("reqNewsArticle", 1),
+    85: ("reqNewsProviders", 0),
+    86: ("reqHistoricalNews", 1),
+    88: ("reqHistogramData", 1),
+    90: ("reqHistoricalTicks", 1),
+    100: ("reqWshMetaData", 1),
+    101: ("reqWshEventData", 1),
+    104: ("reqUserInfo", 1),
+}
 
 
 @dataclass(frozen=True)
@@ -152,7 +181,15 @@ class ClientSession:
         size = parse_length(await self.reader.readexactly(4))
         lo, hi, options = parse_client_versions((await self.reader.readexactly(size)).decode())
         await self.sim.faults.gate()
-        self.version = negotiate_version(self.sim.server_version, lo, hi)
+        try:
+            self.version = negotiate_version(self.sim.server_version, lo, hi)
+        except VersionMismatch as exc:
+            # answer in the client's own version so it can read the error, then close
+            self.send([hi, connection_time(utcnow(), self.sim.tz)])
+            self.error(-1, 502, f"Couldn't connect to TWS. {exc}")
+            log.warning("sim_tws_version_refused", peer=self.peer, offered=f"{lo}..{hi}")
+            await self.writer.drain()
+            raise
         self.send([self.version, connection_time(utcnow(), self.sim.tz)])
         log.info(
             "sim_tws_client_connected", peer=self.peer, server_version=self.version, options=options
@@ -272,7 +309,21 @@ class ClientSession:
         """Acknowledged without a reply, as TWS does for these cancels/settings."""
 
     def on_unknown(self, f: list[str]) -> None:
-        log.info("sim_tws_unhandled_message", msg_id=f[0] if f else "", client_id=self.client_id)
+        """Never silence: a known request the simulator lacks gets 322, an unknown id 505."""
+        msg_id = int(f[0])
+        known = UNSUPPORTED.get(msg_id)
+        log.info("sim_tws_unhandled_message", msg_id=msg_id, client_id=self.client_id)
+        if known is None:
+            self.error(-1, 505, f"Fatal Error: Unknown message id {msg_id}.")
+            return
+        name, pos = known
+        req_id = int(f[pos]) if pos and len(f) > pos and f[pos].lstrip("-").isdigit() else -1
+        self.error(
+            req_id,
+            322,
+            f"Error processing request.-'{msg_id}' : cause - {name} is not "
+            "supported by the simulated TWS",
+        )
 
     # ---- contracts ------------------------------------------------------------------
 
