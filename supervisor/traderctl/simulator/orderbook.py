@@ -58,6 +58,7 @@ class OrderBook:
         self.next_order_id = next_order_id
         self.orders: list[orders.OrderRecord] = []
         self._by_key: dict[tuple[int, int], orders.OrderRecord] = {}
+        self._groups: dict[tuple[int, str, str], list[orders.OrderRecord]] = {}
         self._perm_ids = itertools.count(1_800_000_001)
 
     def live(self) -> list[orders.OrderRecord]:
@@ -127,6 +128,9 @@ class OrderBook:
             self.orders.remove(existing)
             rec.carry_fills(existing)
         self._by_key[key] = rec
+        for group in self._group_keys(rec):
+            members = self._groups.setdefault(group, [])
+            members[:] = [m for m in members if m.key != rec.key] + [rec]
         if rec.order.get("whatIf") in ("1", "True"):
             self._answer_what_if(session, rec, listing)
             return
@@ -152,11 +156,17 @@ class OrderBook:
         return self._by_key.get((rec.client_id, rec.parent_id)) if rec.parent_id else None
 
     def children(self, rec: orders.OrderRecord) -> list[orders.OrderRecord]:
-        return [
-            r
-            for r in self.orders
-            if r.parent_id == rec.order_id and r.client_id == rec.client_id and r is not rec
-        ]
+        kids = self._groups.get((rec.client_id, "parent", str(rec.order_id)), [])
+        return [r for r in kids if r is not rec and self._by_key.get(r.key) is r]
+
+    def _group_keys(self, rec: orders.OrderRecord) -> list[tuple[int, str, str]]:
+        """The groups ``rec`` belongs to: its bracket (by parent id) and its OCA group."""
+        keys = []
+        if rec.parent_id:
+            keys.append((rec.client_id, "parent", str(rec.parent_id)))
+        if rec.order.get("ocaGroup"):
+            keys.append((rec.client_id, "oca", rec.order["ocaGroup"]))
+        return keys
 
     def after_fill(self, rec: orders.OrderRecord) -> None:
         """A complete fill: children go live, the rest of its OCA group is cancelled."""
@@ -165,14 +175,12 @@ class OrderBook:
                 child.set_status("Submitted")
                 self.notify(child)
                 self.matcher.match(child)
-        group = rec.order.get("ocaGroup", "")
-        for other in self.live():
-            same_oca = bool(group) and other.order.get("ocaGroup", "") == group
-            siblings = bool(rec.parent_id) and other.parent_id == rec.parent_id
-            if other is not rec and other.client_id == rec.client_id and (same_oca or siblings):
-                other.set_status("Cancelled")
-                log.info("sim_tws_oca_cancelled", order_id=other.order_id, by=rec.order_id)
-                self.notify(other)
+        for key in self._group_keys(rec):
+            for other in self._groups.get(key, []):
+                if other is not rec and not other.is_done and self._by_key.get(other.key) is other:
+                    other.set_status("Cancelled")
+                    log.info("sim_tws_oca_cancelled", order_id=other.order_id, by=rec.order_id)
+                    self.notify(other)
 
     def _answer_what_if(
         self, session: ClientSession, rec: orders.OrderRecord, listing: Listing

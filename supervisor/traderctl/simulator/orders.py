@@ -90,6 +90,10 @@ class OrderRecord:
         return self.status in DONE_STATES
 
     @property
+    def key(self) -> tuple[int, int]:
+        return (self.client_id, self.order_id)
+
+    @property
     def parent_id(self) -> int:
         try:
             return int(self.order.get("parentId") or 0)

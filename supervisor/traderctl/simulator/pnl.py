@@ -1,5 +1,9 @@
 """reqPnL (92) / reqPnLSingle (94) and their cancels: P&L pushed once a second.
 
+The same once-a-second loop pushes changed account values to
+reqAccountUpdates subscribers (positions and portfolio rows go out at
+once after each fill; values are batched, as TWS batches them).
+
 TWS answers a subscription at once and then about every second with
 ``pnl`` (94: daily, unrealized, realized) or ``pnlSingle`` (95: position,
 daily, unrealized, realized, value) from the account model
@@ -12,6 +16,7 @@ account does not hold (it sends only UNSET values).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +55,11 @@ class PnLFeed:
     def cancel(self, session: ClientSession, f: list[str]) -> None:
         self.subs.pop((id(session), int(f[1])), None)
 
-    async def run(self) -> None:
+    async def run(self, each_period: Callable[[], None] | None = None) -> None:
         while True:
             await asyncio.sleep(self.period)
+            if each_period is not None:
+                each_period()
             for key, req in list(self.subs.items()):
                 if req.session.closed:
                     del self.subs[key]

@@ -170,7 +170,7 @@ class SimTWS(FaultSwitches):
         self.spawn(self.order_book.watch_conditions())
         self.spawn(self.feed.run())
         self.spawn(self.order_book.matcher.run())
-        self.spawn(self.pnl.run())
+        self.spawn(self.pnl.run(self.refresh_account_values))
         return self
 
     async def stop(self) -> None:
@@ -217,7 +217,6 @@ class SimTWS(FaultSwitches):
         )
         if pos is None:
             return
-        values = self.book.all_values()
         for session in self.sessions:
             if not session.ready:
                 continue
@@ -225,8 +224,19 @@ class SimTWS(FaultSwitches):
                 session.send(account.position_row(pos))
             if session.account_updates == account_code:
                 session.send(account.portfolio_row(pos, self.last_price(listing)))
-                for key, (value, cur) in values.items():
-                    session.send([6, 2, key, value, cur, account_code])
+
+    def refresh_account_values(self) -> None:
+        """Changed account values to reqAccountUpdates subscribers (TWS batches them too)."""
+        values = None
+        for session in self.sessions:
+            code = session.account_updates
+            if not session.ready or code is None:
+                continue
+            values = values or self.book.all_values()
+            for key, (value, cur) in values.items():
+                if session.account_values_sent.get(key) != value:
+                    session.account_values_sent[key] = value
+                    session.send([6, 2, key, value, cur, code])
 
     def head_timestamp(self, listing: Listing) -> datetime:
         """Earliest data point: fixed 20 years before 2026-01-01 at the first session."""

@@ -91,9 +91,12 @@ class ClientSession:
         self.client_id: int | None = None
         self.version = sim.server_version
         self.ready = False
+        self._out: list[bytes] = []
+        self._flush_pending = False
         self.market_data_type = 1
         self.positions_subscribed = False
         self.account_updates: str | None = None
+        self.account_values_sent: dict[str, str] = {}
         self.closed = False
         self.rate = MessageRate(sim.time_scale, sim.limits)
         peer = writer.get_extra_info("peername")
@@ -135,19 +138,30 @@ class ClientSession:
     # ---- transport ---------------------------------------------------------------
 
     def send(self, fields: list[Any]) -> None:
-        if not self.closed:
-            self.writer.write(encode_message(fields))
+        self.send_raw(encode_message(fields))
 
     def send_raw(self, frame: bytes) -> None:
-        """Send an already framed message (cached encodings)."""
-        if not self.closed:
-            self.writer.write(frame)
+        """Queue an already framed message; written in one go at the end of this loop turn."""
+        if self.closed:
+            return
+        self._out.append(frame)
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write every queued message (one syscall instead of one per message)."""
+        self._flush_pending = False
+        if self._out and not self.closed:
+            self.writer.write(b"".join(self._out))
+        self._out.clear()
 
     def error(self, req_id: int, code: int, message: str) -> None:
         self.send([4, 2, req_id, code, message, ""])
 
     def close(self) -> None:
         if not self.closed:
+            self.flush()
             self.closed = True
             self.writer.close()
 
@@ -188,6 +202,7 @@ class ClientSession:
             self.send([hi, connection_time(utcnow(), self.sim.tz)])
             self.error(-1, 502, f"Couldn't connect to TWS. {exc}")
             log.warning("sim_tws_version_refused", peer=self.peer, offered=f"{lo}..{hi}")
+            self.flush()
             await self.writer.drain()
             raise
         self.send([self.version, connection_time(utcnow(), self.sim.tz)])
@@ -204,6 +219,7 @@ class ClientSession:
                 f"Max rate of messages per second has been exceeded:max=50 rec={over} (001)",
             )
             log.warning("sim_tws_rate_exceeded", client_id=self.client_id, count=over)
+            self.flush()
             await self.writer.drain()
             self.close()
             return
@@ -218,6 +234,7 @@ class ClientSession:
         self.sim.record(RequestRecord(utcnow(), self.client_id, msg_id, name, tuple(fields)))
         handler(fields)
         if self.writer.transport.get_write_buffer_size() > HIGH_WATER:
+            self.flush()
             await self.writer.drain()
 
     # ---- connection and account sync -----------------------------------------------
@@ -284,6 +301,7 @@ class ClientSession:
         acct = f[3] if len(f) > 3 and f[3] else self.sim.book.accounts[0]
         self.account_updates = acct if subscribe else None
         if subscribe:
+            self.account_values_sent = {k: v for k, (v, _) in self.sim.book.all_values().items()}
             self._send_rows(
                 account.account_update_rows(
                     self.sim.book, acct, self.sim.last_price, utcnow(), self.sim.tz
