@@ -230,6 +230,11 @@ class Market:
         adj.halted_at = None
         adj.factor = frozen / (self.raw_price(lst, ts) / adj.factor)
 
+    def factor(self, lst: Listing) -> float:
+        """The PRICE/GAP adjustment applied to the path of ``lst`` (1.0: none)."""
+        adj = self._adjust.get(lst.con_id)
+        return adj.factor if adj else 1.0
+
     def halted(self, lst: Listing) -> bool:
         adj = self._adjust.get(lst.con_id)
         return adj is not None and adj.halted_at is not None

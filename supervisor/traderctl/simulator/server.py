@@ -23,13 +23,15 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from . import account
 from ._log import get_logger
 from .account import AccountBook
 from .bars import PriceModel
-from .clock import DEFAULT_TWS_ZONE, valid_zone
+from .clock import DEFAULT_TWS_ZONE, valid_zone, zone
 from .faults import FaultState
+from .livebars import LiveBars
 from .market import Market
 from .mktdata import MarketDataFeed
 from .orderbook import OrderBook
@@ -133,6 +135,7 @@ class SimTWS(FaultSwitches):
         )
         self.order_book.publish_account = self.publish_account
         self.feed = MarketDataFeed(self.market)
+        self.live = LiveBars(self.market)
         self.pnl = PnLFeed(max(self.market.interval * 4, 0.2))
         self._control: Any = None
 
@@ -169,6 +172,7 @@ class SimTWS(FaultSwitches):
             self.spawn(self._run_timeline())
         self.spawn(self.order_book.watch_conditions())
         self.spawn(self.feed.run())
+        self.spawn(self.live.run())
         self.spawn(self.order_book.matcher.run())
         self.spawn(self.pnl.run(self.refresh_account_values))
         return self
@@ -197,6 +201,9 @@ class SimTWS(FaultSwitches):
         if model is None:
             model = self._models[listing.con_id] = PriceModel.for_listing(listing)
         return model
+
+    def zone(self) -> ZoneInfo:
+        return zone(self.tz)
 
     def now_ts(self) -> float:
         return time.time()

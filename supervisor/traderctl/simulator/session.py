@@ -121,7 +121,11 @@ class ClientSession:
             9: ("reqContractDetails", self.on_contract_details),
             81: ("reqMatchingSymbols", self.on_matching_symbols),
             20: ("reqHistoricalData", self.on_historical_data),
-            25: ("cancelHistoricalData", self.on_ignore),
+            25: ("cancelHistoricalData", lambda f: self.sim.live.cancel(self, int(f[2]))),
+            97: ("reqTickByTickData", lambda f: self.sim.live.tick_by_tick(self, f)),
+            98: ("cancelTickByTickData", lambda f: self.sim.live.cancel(self, int(f[1]))),
+            50: ("reqRealTimeBars", lambda f: self.sim.live.realtime_bars(self, f)),
+            51: ("cancelRealTimeBars", lambda f: self.sim.live.cancel(self, int(f[2]))),
             87: ("reqHeadTimeStamp", self.on_head_timestamp),
             3: ("placeOrder", self.on_place_order),
             4: ("cancelOrder", self.on_cancel_order),
@@ -187,6 +191,7 @@ class ClientSession:
             self.close()
             self.sim.forget(self)
             self.sim.feed.drop_session(self)
+            self.sim.live.drop_session(self)
             log.info("sim_tws_client_disconnected", peer=self.peer, client_id=self.client_id)
 
     async def _handshake(self) -> None:
@@ -397,6 +402,8 @@ class ClientSession:
             self.sim.spawn(self._send_later(hold, fields))
         else:
             self.send(fields)
+        if req.keep_up_to_date and step < 86400 * 7:
+            self.sim.live.keep_up_to_date(self, req.req_id, listing, step, req.what)
 
     def _hard_pacing(self, req: history.HistRequest, listing: Listing, weight: int) -> None:
         violation = self.sim.pacer.check(req.identity(), req.burst_key(listing), weight)
