@@ -19,7 +19,7 @@ import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from .account import AccountBook
 from .bars import PriceModel
 from .clock import DEFAULT_TWS_ZONE, valid_zone, zone
 from .faults import FaultState
+from .instruments import derivatives
 from .livebars import LiveBars
 from .market import Market
 from .mktdata import MarketDataFeed
@@ -92,18 +93,19 @@ def _first(*values: Any) -> Any:
 
 
 @lru_cache(maxsize=8)
-def _load_universe(path: str, mtime: float) -> Universe:
-    return Universe.load(path)
+def _load_universe(path: str, mtime: float, today: date) -> Universe:
+    base = Universe.load(path)
+    return base.extended(derivatives(tuple(base.listings), today))
 
 
 def load_universe(path: str | None) -> Universe:
-    """Universe, cached per file and modification time (fixtures start often)."""
+    """Universe file plus today's futures and options; cached per file, mtime and day."""
     from .universe import DEFAULT_UNIVERSE
 
     target = str(
         Path(path or os.environ.get("TRADERCTL_SIM_UNIVERSE") or DEFAULT_UNIVERSE).resolve()
     )
-    return _load_universe(target, Path(target).stat().st_mtime)
+    return _load_universe(target, Path(target).stat().st_mtime, datetime.now(UTC).date())
 
 
 class SimTWS(FaultSwitches):

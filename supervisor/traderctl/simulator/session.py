@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from . import account, details, history, orders
 from ._log import get_logger
 from .clock import connection_time, utcnow
+from .marketrules import market_rule
 from .openorder import COMPLETED_ORDERS_END, OPEN_ORDER_END
 from .pacing import SMALL_BAR_SECONDS, MessageRate
 from .protocol import (
@@ -120,6 +121,8 @@ class ClientSession:
             7: ("reqExecutions", self.on_executions),
             9: ("reqContractDetails", self.on_contract_details),
             81: ("reqMatchingSymbols", self.on_matching_symbols),
+            78: ("reqSecDefOptParams", self.on_sec_def_opt_params),
+            91: ("reqMarketRule", self.on_market_rule),
             20: ("reqHistoricalData", self.on_historical_data),
             25: ("cancelHistoricalData", lambda f: self.sim.live.cancel(self, int(f[2]))),
             97: ("reqTickByTickData", lambda f: self.sim.live.tick_by_tick(self, f)),
@@ -237,7 +240,12 @@ class ClientSession:
             raise ProtocolError(f"bad message id in {fields[:2]}") from None
         name, handler = self.handlers.get(msg_id, ("unknown", self.on_unknown))
         self.sim.record(RequestRecord(utcnow(), self.client_id, msg_id, name, tuple(fields)))
-        handler(fields)
+        try:
+            handler(fields)
+        except (ValueError, IndexError, KeyError, ArithmeticError, AttributeError) as exc:
+            # a malformed request (or a simulator bug) answers an error; the connection lives on
+            log.error("sim_tws_request_failed", msg_id=msg_id, name=name, error=repr(exc))
+            self.error(-1, 322, f"Error processing request.-'{msg_id}' : cause - {exc!r}")
         if self.writer.transport.get_write_buffer_size() > HIGH_WATER:
             self.flush()
             await self.writer.drain()
@@ -372,6 +380,33 @@ class ClientSession:
         req_id = int(f[1])
         pattern = f[2] if len(f) > 2 else ""
         self.send(details.symbol_samples(req_id, self.sim.universe.matching_symbols(pattern)))
+
+    def on_sec_def_opt_params(self, f: list[str]) -> None:
+        """[78, reqId, underlyingSymbol, futFopExchange, underlyingSecType, underlyingConId]."""
+        req_id = int(f[1])
+        symbol = f[2] if len(f) > 2 else ""
+        under_con_id = int(f[5] or 0) if len(f) > 5 and f[5].lstrip("-").isdigit() else 0
+        chain = [
+            lst
+            for lst in self.sim.universe.by_symbol_type.get((symbol.upper(), "OPT"), [])
+            if not under_con_id or lst.under_con_id == under_con_id
+        ]
+        if chain:
+            expiries = sorted({lst.last_trade for lst in chain})
+            strikes = sorted({lst.strike for lst in chain})
+            first = chain[0]
+            for exchange in first.valid_exchanges:
+                head = [75, req_id, exchange, first.under_con_id, first.trading_class, "100"]
+                self.send([*head, len(expiries), *expiries, len(strikes), *strikes])
+        self.send([76, req_id])
+
+    def on_market_rule(self, f: list[str]) -> None:
+        rule_id = int(f[1]) if len(f) > 1 and f[1].isdigit() else -1
+        fields = market_rule(rule_id)
+        if fields is None:
+            self.error(-1, 321, f"Error validating request.-'cd' : cause - market rule {rule_id}")
+            return
+        self.send(fields)
 
     # ---- historical data ------------------------------------------------------------
 
