@@ -27,6 +27,7 @@ Every key is optional::
       depth: 1000000                # shares at the touch per fill (partial fills below)
       unsubscribed: [ASX, MSFT]     # symbols/exchanges without a data subscription (354)
       no_api: [TSLA]                # subscribed in TWS but not for the API (10089)
+    universe: {size: 5000}          # synthesize stocks up to this many listings (synthetic.py)
     ibc: {...}                      # fake IBC launcher only, see fake_ibc.py
 
 Fault actions (same names as the control channel commands, lower case):
@@ -69,6 +70,7 @@ class Scenario:
     faults: list[FaultStep] = field(default_factory=list)
     ibc: dict[str, Any] = field(default_factory=dict)
     market: dict[str, Any] = field(default_factory=dict)
+    universe: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Scenario:
@@ -98,6 +100,7 @@ class Scenario:
             faults=sorted(faults, key=lambda s: s.at),
             ibc=dict(raw.get("ibc") or {}),
             market=dict(raw.get("market") or {}),
+            universe=dict(raw.get("universe") or {}),
         )
 
 

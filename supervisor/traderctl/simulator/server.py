@@ -43,6 +43,7 @@ from .protocol import MAX_SERVER_VERSION
 from .scenario import Scenario, load_scenario
 from .session import ClientSession, RequestRecord
 from .switches import FaultSwitches
+from .synthetic import synthetic_listings
 from .universe import Listing, Universe
 
 log = get_logger(__name__)
@@ -93,19 +94,25 @@ def _first(*values: Any) -> Any:
 
 
 @lru_cache(maxsize=8)
-def _load_universe(path: str, mtime: float, today: date) -> Universe:
+def _load_universe(path: str, mtime: float, today: date, size: int) -> Universe:
     base = Universe.load(path)
-    return base.extended(derivatives(tuple(base.listings), today))
+    full = base.extended(derivatives(tuple(base.listings), today))
+    return full.extended(synthetic_listings(full, size)) if size else full
 
 
-def load_universe(path: str | None) -> Universe:
-    """Universe file plus today's futures and options; cached per file, mtime and day."""
+def load_universe(path: str | None, size: int | None = None) -> Universe:
+    """Universe file, today's futures and options, synthetic stocks up to ``size``.
+
+    Cached per file, modification time, day and size (fixtures start often).
+    """
     from .universe import DEFAULT_UNIVERSE
 
     target = str(
         Path(path or os.environ.get("TRADERCTL_SIM_UNIVERSE") or DEFAULT_UNIVERSE).resolve()
     )
-    return _load_universe(target, Path(target).stat().st_mtime, datetime.now(UTC).date())
+    wanted = int(size or os.environ.get("TRADERCTL_SIM_UNIVERSE_SIZE") or 0)
+    today = datetime.now(UTC).date()
+    return _load_universe(target, Path(target).stat().st_mtime, today, wanted)
 
 
 class SimTWS(FaultSwitches):
@@ -120,7 +127,9 @@ class SimTWS(FaultSwitches):
         self.time_scale = float(self.config.time_scale or 1.0)
         self.limits = bool(self.config.limits)
         self.tz = str(self.config.timezone or DEFAULT_TWS_ZONE)
-        self.universe = load_universe(self.config.universe_path)
+        self.universe = load_universe(
+            self.config.universe_path, int(self.scenario.universe.get("size") or 0)
+        )
         self.book = AccountBook(self.scenario, self.universe)
         self.pacer = HistoricalPacer(self.time_scale, self.limits)
         for farm, ok in self.scenario.farms.items():
