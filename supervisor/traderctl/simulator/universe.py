@@ -222,15 +222,17 @@ class Universe:
         pat = pattern.strip().upper()
         if not pat:
             return []
-        exact = [lst for lst in self.listings if lst.symbol.upper() == pat]
+        # derivatives show up as an underlying's derivativeSecTypes, not as samples
+        pool = [lst for lst in self.listings if lst.sec_type not in ("OPT", "FUT", "CONTFUT")]
+        exact = [lst for lst in pool if lst.symbol.upper() == pat]
         prefix = [
-            lst for lst in self.listings if lst.symbol.upper().startswith(pat) and lst not in exact
+            lst for lst in pool if lst.symbol.upper().startswith(pat) and lst.symbol.upper() != pat
         ]
+        taken = {id(lst) for lst in exact} | {id(lst) for lst in prefix}
         words = [
             lst
-            for lst in self.listings
-            if lst not in exact
-            and lst not in prefix
+            for lst in pool
+            if id(lst) not in taken
             and any(w.startswith(pat) for w in lst.long_name.upper().replace("-", " ").split())
         ]
         return (exact + sorted(prefix, key=lambda x: x.symbol) + words)[:MAX_MATCHING_SYMBOLS]
