@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from . import account, details, history, orders
+from . import accountreqs, lookups
 from ._log import get_logger
 from .clock import connection_time, utcnow
-from .marketrules import market_rule
-from .openorder import COMPLETED_ORDERS_END, OPEN_ORDER_END
-from .pacing import SMALL_BAR_SECONDS, MessageRate
+from .pacing import MessageRate
 from .protocol import (
     API_SIGNATURE,
     ProtocolError,
@@ -24,7 +22,6 @@ from .protocol import (
     parse_length,
     split_fields,
 )
-from .universe import AmbiguousContract, ContractQuery, Listing
 
 if TYPE_CHECKING:
     from .server import SimTWS
@@ -33,12 +30,6 @@ log = get_logger(__name__)
 
 MAX_FRAME = 16 * 1024 * 1024
 HIGH_WATER = 1 << 20
-PACING_TEXT = history.HMDS + "Historical data request pacing violation"
-TOO_MANY_TEXT = (
-    "Error processing request.-'bX' : cause - "
-    "Only 50 simultaneous API historical data requests allowed."
-)
-NO_SECDEF = "No security definition has been found for the request"
 
 
 # request ids TWS knows but the simulator does not serve: name, position of reqId (0: none)
@@ -102,34 +93,38 @@ class ClientSession:
         self.rate = MessageRate(sim.time_scale, sim.limits)
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
-        self.handlers: dict[int, tuple[str, Callable[[list[str]], Any]]] = {
+        self.handlers = self._handler_table()
+
+    def _handler_table(self) -> dict[int, tuple[str, Callable[[list[str]], Any]]]:
+        """Request message id -> (TWS API name, handler)."""
+        return {
             71: ("startApi", self.on_start_api),
             49: ("reqCurrentTime", self.on_current_time),
             8: ("reqIds", self.on_req_ids),
             17: ("reqManagedAccts", self.on_managed_accounts),
-            61: ("reqPositions", self.on_positions),
-            64: ("cancelPositions", self.on_cancel_positions),
-            5: ("reqOpenOrders", self.on_open_orders),
-            16: ("reqAllOpenOrders", self.on_all_open_orders),
+            61: ("reqPositions", lambda f: accountreqs.positions(self, f)),
+            64: ("cancelPositions", lambda f: accountreqs.cancel_positions(self, f)),
+            5: ("reqOpenOrders", lambda f: accountreqs.open_orders(self, f)),
+            16: ("reqAllOpenOrders", lambda f: accountreqs.all_open_orders(self, f)),
             15: ("reqAutoOpenOrders", self.on_ignore),
-            99: ("reqCompletedOrders", self.on_completed_orders),
-            6: ("reqAccountUpdates", self.on_account_updates),
-            76: ("reqAccountUpdatesMulti", self.on_account_updates_multi),
+            99: ("reqCompletedOrders", lambda f: accountreqs.completed_orders(self, f)),
+            6: ("reqAccountUpdates", lambda f: accountreqs.account_updates(self, f)),
+            76: ("reqAccountUpdatesMulti", lambda f: accountreqs.account_updates_multi(self, f)),
             77: ("cancelAccountUpdatesMulti", self.on_ignore),
-            62: ("reqAccountSummary", self.on_account_summary),
+            62: ("reqAccountSummary", lambda f: accountreqs.account_summary(self, f)),
             63: ("cancelAccountSummary", self.on_ignore),
-            7: ("reqExecutions", self.on_executions),
-            9: ("reqContractDetails", self.on_contract_details),
-            81: ("reqMatchingSymbols", self.on_matching_symbols),
-            78: ("reqSecDefOptParams", self.on_sec_def_opt_params),
-            91: ("reqMarketRule", self.on_market_rule),
-            20: ("reqHistoricalData", self.on_historical_data),
+            7: ("reqExecutions", lambda f: accountreqs.executions(self, f)),
+            9: ("reqContractDetails", lambda f: lookups.contract_details(self, f)),
+            81: ("reqMatchingSymbols", lambda f: lookups.matching_symbols(self, f)),
+            78: ("reqSecDefOptParams", lambda f: lookups.sec_def_opt_params(self, f)),
+            91: ("reqMarketRule", lambda f: lookups.market_rule_request(self, f)),
+            20: ("reqHistoricalData", lambda f: lookups.historical_data(self, f)),
             25: ("cancelHistoricalData", lambda f: self.sim.live.cancel(self, int(f[2]))),
             97: ("reqTickByTickData", lambda f: self.sim.live.tick_by_tick(self, f)),
             98: ("cancelTickByTickData", lambda f: self.sim.live.cancel(self, int(f[1]))),
             50: ("reqRealTimeBars", lambda f: self.sim.live.realtime_bars(self, f)),
             51: ("cancelRealTimeBars", lambda f: self.sim.live.cancel(self, int(f[2]))),
-            87: ("reqHeadTimeStamp", self.on_head_timestamp),
+            87: ("reqHeadTimeStamp", lambda f: lookups.head_timestamp(self, f)),
             3: ("placeOrder", self.on_place_order),
             4: ("cancelOrder", self.on_cancel_order),
             58: ("reqGlobalCancel", self.on_global_cancel),
@@ -282,60 +277,6 @@ class ClientSession:
     def on_managed_accounts(self, f: list[str]) -> None:
         self.send([15, 1, ",".join(self.sim.book.accounts)])
 
-    def on_positions(self, f: list[str]) -> None:
-        self.positions_subscribed = True
-        self._send_rows(account.position_rows(self.sim.book))
-
-    def on_cancel_positions(self, f: list[str]) -> None:
-        self.positions_subscribed = False
-
-    def on_open_orders(self, f: list[str]) -> None:
-        self._send_open_orders(only_mine=True)
-
-    def on_all_open_orders(self, f: list[str]) -> None:
-        self._send_open_orders(only_mine=False)
-
-    def _send_open_orders(self, only_mine: bool) -> None:
-        for rec in self.sim.live_orders():
-            if not only_mine or rec.client_id == self.client_id:
-                self.send(self.sim.open_order_fields(rec, self.version))
-                self.send(orders.order_status(rec))
-        self.send([OPEN_ORDER_END, 1])
-
-    def on_completed_orders(self, f: list[str]) -> None:
-        # apiOnly (f[1]) changes nothing: every order here came through the API
-        for rec in self.sim.orders:
-            if rec.is_done and rec.status != "PendingSubmit":
-                self.send(self.sim.order_book.completed_fields(rec, self.version))
-        self.send([COMPLETED_ORDERS_END])
-
-    def on_account_updates(self, f: list[str]) -> None:
-        subscribe = len(f) > 2 and f[2] not in ("", "0")
-        acct = f[3] if len(f) > 3 and f[3] else self.sim.book.accounts[0]
-        self.account_updates = acct if subscribe else None
-        if subscribe:
-            self.account_values_sent = {k: v for k, (v, _) in self.sim.book.all_values().items()}
-            self._send_rows(
-                account.account_update_rows(
-                    self.sim.book, acct, self.sim.last_price, utcnow(), self.sim.tz
-                )
-            )
-
-    def on_account_updates_multi(self, f: list[str]) -> None:
-        acct = f[3] if len(f) > 3 and f[3] else self.sim.book.accounts[0]
-        self._send_rows(account.account_multi_rows(self.sim.book, int(f[2]), acct))
-
-    def on_account_summary(self, f: list[str]) -> None:
-        tags = f[4] if len(f) > 4 else "All"
-        self._send_rows(account.account_summary_rows(self.sim.book, int(f[2]), tags))
-
-    def on_executions(self, f: list[str]) -> None:
-        self._send_rows(account.execution_rows(self.sim.book, int(f[2]), self.sim.tz, self.version))
-
-    def _send_rows(self, rows: list[list[Any]]) -> None:
-        for row in rows:
-            self.send(row)
-
     def on_ignore(self, f: list[str]) -> None:
         """Acknowledged without a reply, as TWS does for these cancels/settings."""
 
@@ -354,121 +295,6 @@ class ClientSession:
             322,
             f"Error processing request.-'{msg_id}' : cause - {name} is not "
             "supported by the simulated TWS",
-        )
-
-    # ---- contracts ------------------------------------------------------------------
-
-    def on_contract_details(self, f: list[str]) -> None:
-        req_id = int(f[2])
-        query = ContractQuery.from_fields(f[3:15])
-        try:
-            matches = self.sim.universe.resolve(query)
-        except AmbiguousContract:
-            self.error(
-                req_id, 200, f"The contract description specified for {query.symbol} is ambiguous."
-            )
-            return
-        if not matches:
-            self.error(req_id, 200, NO_SECDEF)
-            return
-        now = utcnow()
-        for match in matches:
-            self.send_raw(details.contract_details(req_id, match, now))
-        self.send(details.contract_details_end(req_id))
-
-    def on_matching_symbols(self, f: list[str]) -> None:
-        req_id = int(f[1])
-        pattern = f[2] if len(f) > 2 else ""
-        self.send(details.symbol_samples(req_id, self.sim.universe.matching_symbols(pattern)))
-
-    def on_sec_def_opt_params(self, f: list[str]) -> None:
-        """[78, reqId, underlyingSymbol, futFopExchange, underlyingSecType, underlyingConId]."""
-        req_id = int(f[1])
-        symbol = f[2] if len(f) > 2 else ""
-        under_con_id = int(f[5] or 0) if len(f) > 5 and f[5].lstrip("-").isdigit() else 0
-        chain = [
-            lst
-            for lst in self.sim.universe.by_symbol_type.get((symbol.upper(), "OPT"), [])
-            if not under_con_id or lst.under_con_id == under_con_id
-        ]
-        if chain:
-            expiries = sorted({lst.last_trade for lst in chain})
-            strikes = sorted({lst.strike for lst in chain})
-            first = chain[0]
-            for exchange in first.valid_exchanges:
-                head = [75, req_id, exchange, first.under_con_id, first.trading_class, "100"]
-                self.send([*head, len(expiries), *expiries, len(strikes), *strikes])
-        self.send([76, req_id])
-
-    def on_market_rule(self, f: list[str]) -> None:
-        rule_id = int(f[1]) if len(f) > 1 and f[1].isdigit() else -1
-        fields = market_rule(rule_id)
-        if fields is None:
-            self.error(-1, 321, f"Error validating request.-'cd' : cause - market rule {rule_id}")
-            return
-        self.send(fields)
-
-    # ---- historical data ------------------------------------------------------------
-
-    def on_historical_data(self, f: list[str]) -> None:
-        req = history.HistRequest.from_fields(f)
-        listing = self.sim.universe.resolve_one(req.contract)
-        if listing is None:
-            self.error(req.req_id, 200, NO_SECDEF)
-            return
-        now = utcnow()
-        pacer = self.sim.pacer
-        try:
-            step, _, _, _ = history.validate(req, self.sim.tz, now)
-            weight = 2 if req.what == "BID_ASK" else 1
-            if step <= SMALL_BAR_SECONDS:
-                self._hard_pacing(req, listing, weight)
-                hold = 0.0
-            elif pacer.at_capacity():
-                raise history.HistoryError(322, TOO_MANY_TEXT)
-            else:
-                hold = pacer.soft_hold(weight)
-            fields = history.build_bars(req, listing, self.sim.model(listing), self.sim.tz, now)
-        except history.HistoryError as exc:
-            self.error(req.req_id, exc.code, exc.message)
-            return
-        if hold:
-            pacer.held += 1
-            self.sim.spawn(self._send_later(hold, fields))
-        else:
-            self.send(fields)
-        if req.keep_up_to_date and step < 86400 * 7:
-            self.sim.live.keep_up_to_date(self, req.req_id, listing, step, req.what)
-
-    def _hard_pacing(self, req: history.HistRequest, listing: Listing, weight: int) -> None:
-        violation = self.sim.pacer.check(req.identity(), req.burst_key(listing), weight)
-        if violation:
-            log.info(
-                "sim_tws_pacing_violation",
-                client_id=self.client_id,
-                req_id=req.req_id,
-                rule=violation,
-            )
-            raise history.HistoryError(162, PACING_TEXT)
-
-    async def _send_later(self, hold: float, fields: list[Any]) -> None:
-        """A soft-throttled reply: counted as simultaneous until it is sent."""
-        try:
-            await asyncio.sleep(hold)
-            self.send(fields)
-        finally:
-            self.sim.pacer.held -= 1
-
-    def on_head_timestamp(self, f: list[str]) -> None:
-        req_id = int(f[1])
-        listing = self.sim.universe.resolve_one(ContractQuery.from_fields(f[2:14]))
-        if listing is None:
-            self.error(req_id, 200, NO_SECDEF)
-            return
-        head = self.sim.head_timestamp(listing)
-        fmt = f[17] if len(f) > 17 else "1"
-        self.send(
-            [88, req_id, str(int(head.timestamp())) if fmt == "2" else f"{head:%Y%m%d-%H:%M:%S}"]
         )
 
     # ---- market data ----------------------------------------------------------------
