@@ -173,6 +173,9 @@ def raw_ticks(port: int, seconds: float, subscriptions: int = 100) -> tuple[floa
     for req_id, con_id in enumerate(stock_con_ids(subscriptions), 1):
         sock.sendall(encode_message([1, 11, req_id, con_id, *contract_tail, 0, "", 0, 0, ""]))
     buf, ticks, subscribed = b"", 0, set()
+    warm_until = time.perf_counter() + 2.0  # first quotes load the holiday calendars
+    while time.perf_counter() < warm_until:
+        sock.recv(1 << 20)
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
         buf += sock.recv(1 << 20)
