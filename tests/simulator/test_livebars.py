@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from ib_async import Stock
 
-from tests.simulator.helpers import ErrorLog, connected, run
-from traderctl.simulator.scenario import Scenario
+from tests.simulator.helpers import ErrorLog, connected, open_market, run, until
 
 pytestmark = pytest.mark.timeout(25)
 AAPL = Stock("AAPL", "SMART", "USD")
 
 
-def _sim(factory):
-    return factory(scenario=Scenario.from_dict({"market": {"always_open": True, "interval": 0.05}}))
-
-
-async def _until(check, timeout: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
-
-
 def test_tick_by_tick_all_four_types(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
     kinds = ("Last", "AllLast", "BidAsk", "MidPoint")
 
     async def body():
@@ -38,7 +23,7 @@ def test_tick_by_tick_all_four_types(sim_tws_factory):
             for kind in kinds:  # one Ticker per contract collects every type
                 ticker = ib.reqTickByTickData(aapl, kind, numberOfTicks=5 if kind == "Last" else 0)
             ticker.updateEvent += lambda t: seen.extend(t.tickByTicks)
-            await _until(
+            await until(
                 lambda: (
                     {type(t).__name__ for t in seen}
                     >= {"TickByTickAllLast", "TickByTickBidAsk", "TickByTickMidPoint"}
@@ -49,7 +34,7 @@ def test_tick_by_tick_all_four_types(sim_tws_factory):
             def mids():
                 return [t.midPoint for t in seen if hasattr(t, "midPoint")]
 
-            await _until(lambda: abs(mids()[-1] - 300) < 2)
+            await until(lambda: abs(mids()[-1] - 300) < 2)
             for kind in kinds:
                 ib.cancelTickByTickData(aapl, kind)
             return seen
@@ -62,14 +47,14 @@ def test_tick_by_tick_all_four_types(sim_tws_factory):
 
 
 def test_realtime_bars_every_five_seconds(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
             errors = ErrorLog(ib)
             [aapl] = await ib.qualifyContractsAsync(AAPL)
             bars = ib.reqRealTimeBars(aapl, 5, "TRADES", False)
-            await _until(lambda: len(bars) >= 1, timeout=7)
+            await until(lambda: len(bars) >= 1, timeout=7)
             ib.cancelRealTimeBars(bars)
             ib.reqRealTimeBars(aapl, 10, "TRADES", False)
             await errors.wait_for(321)
@@ -81,7 +66,7 @@ def test_realtime_bars_every_five_seconds(sim_tws_factory):
 
 
 def test_keep_up_to_date_sends_the_forming_bar(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -91,7 +76,7 @@ def test_keep_up_to_date_sends_the_forming_bar(sim_tws_factory):
             )
             updates = []
             bars.updateEvent += lambda b, new: updates.append(b[-1])
-            await _until(lambda: len(updates) >= 2, timeout=5)
+            await until(lambda: len(updates) >= 2, timeout=5)
             ib.cancelHistoricalData(bars)
             return bars, updates
 

@@ -14,33 +14,19 @@ from ib_async import (
     StopOrder,
 )
 
-from tests.simulator.helpers import ErrorLog, connected, run
-from traderctl.simulator.scenario import Scenario
+from tests.simulator.helpers import ErrorLog, connected, open_market, run, until
 
 pytestmark = pytest.mark.timeout(20)
 AAPL = Stock("AAPL", "SMART", "USD")
 MSFT = Stock("MSFT", "SMART", "USD")
 
 
-def _sim(factory, **market):
-    raw = {"market": {"always_open": True, "interval": 0.05, **market}}
-    return factory(scenario=Scenario.from_dict(raw))
-
-
-async def _until(check, timeout: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
-
-
 async def _status(trade, wanted: str, timeout: float = 3.0) -> None:
-    await _until(lambda: trade.orderStatus.status == wanted, timeout)
+    await until(lambda: trade.orderStatus.status == wanted, timeout)
 
 
 def test_market_order_fills_at_the_touch_with_execution_and_commission(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -48,8 +34,8 @@ def test_market_order_fills_at_the_touch_with_execution_and_commission(sim_tws_f
             [ticker] = await ib.reqTickersAsync(aapl)
             trade = ib.placeOrder(aapl, MarketOrder("BUY", 100))
             await _status(trade, "Filled")
-            await _until(lambda: trade.fills and trade.fills[-1].commissionReport.commission > 0)
-            await _until(lambda: any(p.position == 100 for p in ib.positions()))
+            await until(lambda: trade.fills and trade.fills[-1].commissionReport.commission > 0)
+            await until(lambda: any(p.position == 100 for p in ib.positions()))
             summary = {
                 v.tag: float(v.value)
                 for v in await ib.accountSummaryAsync()
@@ -73,7 +59,7 @@ def test_market_order_fills_at_the_touch_with_execution_and_commission(sim_tws_f
 
 
 def test_limit_rests_until_crossed_and_modification(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -100,7 +86,7 @@ def test_limit_rests_until_crossed_and_modification(sim_tws_factory):
 
 
 def test_stop_triggers_on_a_gap_and_partial_fills_by_depth(sim_tws_factory):
-    sim = _sim(sim_tws_factory, depth=100)
+    sim = open_market(sim_tws_factory, depth=100)
 
     async def body():
         async with connected(sim) as ib:
@@ -120,7 +106,7 @@ def test_stop_triggers_on_a_gap_and_partial_fills_by_depth(sim_tws_factory):
 
 
 def test_bracket_parent_fill_activates_children_and_oca_cancels(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -141,7 +127,7 @@ def test_bracket_parent_fill_activates_children_and_oca_cancels(sim_tws_factory)
 
 
 def test_oca_group_and_global_cancel(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -154,15 +140,15 @@ def test_oca_group_and_global_cancel(sim_tws_factory):
             await _status(b, "Filled")
             await _status(a, "Cancelled")
             rest = [ib.placeOrder(aapl, LimitOrder("BUY", 1, 100.0 + n)) for n in range(3)]
-            await _until(lambda: all(t.orderStatus.status == "Submitted" for t in rest))
+            await until(lambda: all(t.orderStatus.status == "Submitted" for t in rest))
             ib.reqGlobalCancel()
-            await _until(lambda: all(t.orderStatus.status == "Cancelled" for t in rest))
+            await until(lambda: all(t.orderStatus.status == "Cancelled" for t in rest))
 
     run(body())
 
 
 def test_price_and_execution_conditions_fire_on_the_simulated_market(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -189,7 +175,7 @@ def test_price_and_execution_conditions_fire_on_the_simulated_market(sim_tws_fac
 
 
 def test_what_if_margin_and_commission_from_the_account_model(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -204,7 +190,7 @@ def test_what_if_margin_and_commission_from_the_account_model(sim_tws_factory):
 
 
 def test_unknown_order_type_rests_and_errors_stay_clear(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -221,7 +207,7 @@ def test_unknown_order_type_rests_and_errors_stay_clear(sim_tws_factory):
 
 
 def test_pnl_and_pnl_single_follow_fills_and_prices(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -232,12 +218,12 @@ def test_pnl_and_pnl_single_follow_fills_and_prices(sim_tws_factory):
             account = ib.managedAccounts()[0]
             pnl = ib.reqPnL(account)
             single = ib.reqPnLSingle(account, "", aapl.conId)
-            await _until(lambda: single.position == 100)
+            await until(lambda: single.position == 100)
             await sim.sim.apply("price", {"symbol": "AAPL", "price": "210"})
-            await _until(lambda: single.unrealizedPnL > 900, timeout=4)
+            await until(lambda: single.unrealizedPnL > 900, timeout=4)
             sell = ib.placeOrder(aapl, MarketOrder("SELL", 40))
             await _status(sell, "Filled")
-            await _until(lambda: pnl.realizedPnL > 300, timeout=4)
+            await until(lambda: pnl.realizedPnL > 300, timeout=4)
             return trade, sell, pnl, single
 
     trade, sell, pnl, single = run(body())
@@ -250,7 +236,7 @@ def test_pnl_and_pnl_single_follow_fills_and_prices(sim_tws_factory):
 
 
 def test_completed_orders_decode_back(sim_tws_factory):
-    sim = _sim(sim_tws_factory)
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:

@@ -8,37 +8,23 @@ import math
 import pytest
 from ib_async import Contract, Stock
 
-from tests.simulator.helpers import ErrorLog, connected, run
-from traderctl.simulator.scenario import Scenario
+from tests.simulator.helpers import ErrorLog, connected, open_market, run, until
 
 pytestmark = pytest.mark.timeout(20)
 AAPL = Stock("AAPL", "SMART", "USD")
-OPEN = {"always_open": True, "interval": 0.05}
-
-
-async def _until(check, timeout: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
-
-
-def _scenario(**market) -> Scenario:
-    return Scenario.from_dict({"market": {**OPEN, **market}})
 
 
 def test_streaming_ticks_and_cancel(sim_tws_factory):
-    sim = sim_tws_factory(scenario=_scenario())
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
             ticker = ib.reqMktData(aapl, "165,233,236")
-            await _until(lambda: ticker.bid > 0 and ticker.ask > 0 and ticker.last > 0)
+            await until(lambda: ticker.bid > 0 and ticker.ask > 0 and ticker.last > 0)
             updates = []
             ticker.updateEvent += lambda t: updates.append(t.time)
-            await _until(lambda: len(updates) >= 3)
+            await until(lambda: len(updates) >= 3)
             snap = (ticker.bid, ticker.ask, ticker.last, ticker.volume, ticker.close)
             extras = (ticker.low13week, ticker.high52week, ticker.avVolume, ticker.rtVolume)
             ib.cancelMktData(aapl)
@@ -56,7 +42,7 @@ def test_streaming_ticks_and_cancel(sim_tws_factory):
 
 
 def test_snapshot_and_reqtickers_end_with_tick_snapshot_end(sim_tws_factory):
-    sim = sim_tws_factory(scenario=_scenario())
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
@@ -74,23 +60,23 @@ def test_snapshot_and_reqtickers_end_with_tick_snapshot_end(sim_tws_factory):
 
 
 def test_price_control_gap_and_halt(sim_tws_factory):
-    sim = sim_tws_factory(scenario=_scenario())
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
             ticker = ib.reqMktData(aapl)
             await sim.sim.apply("price", {"symbol": "AAPL", "price": "250.00"})
-            await _until(lambda: abs(ticker.last - 250.0) < 2.0)
+            await until(lambda: abs(ticker.last - 250.0) < 2.0)
             moved = await sim.sim.apply("gap", {"symbol": "AAPL", "percent": "-10"})
-            await _until(lambda: ticker.last < 230)
+            await until(lambda: ticker.last < 230)
             await sim.sim.apply("halt", {"symbol": "AAPL"})
-            await _until(lambda: ticker.halted == 1)
+            await until(lambda: ticker.halted == 1)
             halted_at = ticker.last
             await asyncio.sleep(0.3)
             frozen = ticker.last
             await sim.sim.apply("resume", {"symbol": "AAPL"})
-            await _until(lambda: ticker.halted == 0)
+            await until(lambda: ticker.halted == 0)
             return moved, halted_at, frozen
 
     moved, halted_at, frozen = run(body())
@@ -101,7 +87,7 @@ def test_price_control_gap_and_halt(sim_tws_factory):
 def test_control_port_price_command(sim_tws_factory):
     from traderctl.simulator.control import ControlServer
 
-    sim = sim_tws_factory(scenario=_scenario())
+    sim = open_market(sim_tws_factory)
 
     async def body():
         ctl = ControlServer(sim.sim, 0)
@@ -113,7 +99,7 @@ def test_control_port_price_command(sim_tws_factory):
 
 
 def test_entitlements_354_10089_and_delayed_10167(sim_tws_factory):
-    sim = sim_tws_factory(scenario=_scenario(unsubscribed=["MSFT"], no_api=["TSLA"]))
+    sim = open_market(sim_tws_factory, unsubscribed=["MSFT"], no_api=["TSLA"])
 
     async def body():
         async with connected(sim) as ib:
@@ -128,7 +114,7 @@ def test_entitlements_354_10089_and_delayed_10167(sim_tws_factory):
             ib.reqMarketDataType(3)
             delayed = ib.reqMktData(msft)
             await errors.wait_for(10167)
-            await _until(lambda: delayed.last > 0)
+            await until(lambda: delayed.last > 0)
             return delayed
 
     delayed = run(body())
@@ -136,7 +122,7 @@ def test_entitlements_354_10089_and_delayed_10167(sim_tws_factory):
 
 
 def test_bad_generic_tick_and_unknown_contract(sim_tws_factory):
-    sim = sim_tws_factory(scenario=_scenario())
+    sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
