@@ -52,3 +52,20 @@ class ErrorLog:
                     return item
             await asyncio.sleep(0.01)
         raise AssertionError(f"error {code} not received; got {self.codes()}")
+
+
+async def until(check: Any, timeout: float = 3.0) -> None:
+    """Wait for ``check()`` to become true (polling), or fail the test."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+def open_market(factory: Any, **market: Any) -> Any:
+    """A simulator whose market trades at any wall-clock time, quotes every 50 ms."""
+    from traderctl.simulator.scenario import Scenario
+
+    raw = {"market": {"always_open": True, "interval": 0.05, **market}}
+    return factory(scenario=Scenario.from_dict(raw))

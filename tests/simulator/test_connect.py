@@ -196,17 +196,31 @@ def test_freeze_holds_handshake_then_answers(sim_tws):
 def test_single_account_portfolio_rows(sim_tws_factory):
     from traderctl.simulator import Scenario
 
-    sim = sim_tws_factory(scenario=Scenario.from_dict({
-        "accounts": ["DU333"],
-        "positions": [{"account": "DU333", "symbol": "AAPL", "currency": "USD",
-                       "position": 10, "avgCost": 150}],
-    }))
+    sim = sim_tws_factory(
+        scenario=Scenario.from_dict(
+            {
+                "accounts": ["DU333"],
+                "positions": [
+                    {
+                        "account": "DU333",
+                        "symbol": "AAPL",
+                        "currency": "USD",
+                        "position": 10,
+                        "avgCost": 150,
+                    }
+                ],
+            }
+        )
+    )
 
     async def body():
         async with connected(sim, raiseSyncErrors=True) as ib:
             [item] = ib.portfolio()
             assert (item.account, item.contract.conId, item.contract.symbol) == (
-                "DU333", 265598, "AAPL")
+                "DU333",
+                265598,
+                "AAPL",
+            )
             assert item.contract.primaryExchange == "NASDAQ" and item.position == 10
             assert item.marketPrice > 0 and item.averageCost == 150
             assert round(item.marketValue, 2) == round(item.marketPrice * 10, 2)
