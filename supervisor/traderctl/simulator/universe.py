@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .hours import Calendar
 
 # package data, so a non-editable install has it too (scripts/gen_universe.py writes it)
-DEFAULT_UNIVERSE = resources.files(__package__) / "universe.json"
+DEFAULT_UNIVERSE = Path(__file__).with_name("universe.json")
 MAX_MATCHING_SYMBOLS = 16
 _DERIVATIVES = {"STK": ("CFD", "OPT", "IOPT", "WAR", "BAG"), "CASH": ("CFD",)}
 
