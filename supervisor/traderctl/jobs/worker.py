@@ -13,7 +13,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from traderctl.jobs.context import JobContext
 from traderctl.jobs.gate import TwsGate
