@@ -122,5 +122,5 @@ def test_cancel_retry_purge_with_filters(store: JobStore) -> None:
 
 def test_an_unusable_store_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad.sqlite").write_text("this is not a database" * 100)
-    with pytest.raises(StoreError, match="bad.sqlite"):
+    with pytest.raises(StoreError, match=r"bad\.sqlite"):
         JobStore(tmp_path / "bad.sqlite")
