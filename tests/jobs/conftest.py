@@ -27,7 +27,7 @@ class JobsEnv:
     def __init__(self, root: Path, jobs: str = "") -> None:
         self.root = root
         self.log = root / "runs.jsonl"
-        self.config = root / "trader.yaml"
+        self.config = root / "jobs.yaml"
         self.socket = f"{root}/run/traderctl.sock"
         self.write_config(jobs)
         plugins = fake_distribution(root / "site", "traderctl-jobs-test-kinds",

@@ -47,7 +47,7 @@ def build_worker(config: Any, kinds: dict[str, JobKind], batch_id: int | None = 
     host, port = config.get("ib.host"), config.get("ib.port")
     gate = TwsGate(config.get("supervisor.socket"), config.get("jobs.tws_service"),
                    api=(host, port, config.get("jobs.probe_client_id")),
-                   poll=max(settings.poll, 0.2),
+                   poll=max(settings.poll, 0.2), probe_timeout=config.get("jobs.probe_timeout"),
                    on_change=reporter.event if reporter is not None else None)
     return Worker(JobStore(store_path(config)),
                   Limiter(limiter_path(config), in_flight_ttl=settings.job_timeout * 2),
