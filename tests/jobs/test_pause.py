@@ -63,7 +63,8 @@ def test_a_stopped_tws_service_pauses_the_worker_and_its_start_resumes_it(
         """)
     sup.wait_state("tws", "running", 30)
     env = jobs_env()
-    env.write_config(CONCURRENCY + "poll: 100ms\n", extra=f"ib:\n  host: 127.0.0.1\n  port: {port}\n")
+    env.write_config(CONCURRENCY + "poll: 100ms\n",
+                     extra=f"ib:\n  host: 127.0.0.1\n  port: {port}\n")
     assert env.socket == sup.socket
     proc = env.worker()
     submit(env, "test.ib_time", [("before", {})])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from traderctl.jobs.model import JobFilter
+from traderctl.jobs.model import Job, JobFilter
 from traderctl.jobs.store import JobStore, StoreError
 
 
@@ -19,6 +19,12 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def get(store: JobStore, job_id: int) -> Job:
+    found = store.get(job_id)
+    assert found is not None
+    return found
 
 
 @pytest.fixture
@@ -37,10 +43,10 @@ def test_submitting_a_key_again_changes_nothing_unless_refreshed(store: JobStore
     store.complete(job.id, "w", {"r": 1})
     again = store.submit("k", [("a", {"v": 2}), ("b", {"v": 2})], batch)
     assert (again.new, again.refreshed, again.unchanged) == (0, 0, 2)
-    assert store.get(job.id).payload == {"v": 1} and store.get(job.id).state == "done"
+    assert get(store, job.id).payload == {"v": 1} and get(store, job.id).state == "done"
     refreshed = store.submit("k", [("a", {"v": 3})], batch, refresh=True)
     assert refreshed.refreshed == 1
-    job = store.get(job.id)
+    job = get(store, job.id)
     assert (job.state, job.payload, job.attempts, job.result) == ("pending", {"v": 3}, 0, None)
 
 
@@ -59,7 +65,7 @@ def test_a_claimed_job_is_leased_to_one_owner(store: JobStore) -> None:
     assert len(first) + len(second) == 5
     assert not store.complete(first[0].id, "w2", "stolen")  # not w2's lease
     assert store.complete(first[0].id, "w1", "mine")
-    assert store.get(first[0].id).result == "mine"
+    assert get(store, first[0].id).result == "mine"
 
 
 def test_an_expired_lease_returns_the_job_to_pending(store: JobStore) -> None:
@@ -82,7 +88,7 @@ def test_a_dead_local_owner_is_recovered_at_once(store: JobStore, tmp_path: Path
     store.claim(f"{socket.gethostname()}:{child.pid}:0", ["k"], 1, 3600)
     store.claim(f"{socket.gethostname()}:{os.getpid()}:x", ["k"], 1, 3600)  # nothing left
     assert store.recover() == 1
-    assert store.get(1).state == "pending"
+    assert get(store, 1).state == "pending"
 
 
 def test_retry_backoff_and_refund(store: JobStore) -> None:
@@ -94,10 +100,10 @@ def test_retry_backoff_and_refund(store: JobStore) -> None:
     (job,) = store.claim("w", ["k"], 1, 60)
     assert job.attempts == 2 and job.last_error == "IB error 162: pacing"
     store.fail(job.id, "w", "TWS down", store.clock(), refund=True)
-    assert store.get(job.id).attempts == 1
+    assert get(store, job.id).attempts == 1
     (job,) = store.claim("w", ["k"], 1, 60)
     store.fail(job.id, "w", "IB error 200: no security", None)
-    job = store.get(job.id)
+    job = get(store, job.id)
     assert (job.state, job.finished_at is not None) == ("failed", True)
 
 

@@ -121,10 +121,10 @@ def test_retryable_errors_back_off_permanent_ones_fail_no_data_is_a_result(
         jobs = {j.key: j for j in store.jobs(JobFilter())}
     assert (jobs["recovers"].state, jobs["recovers"].attempts) == ("done", 3)
     assert (jobs["permanent"].state, jobs["permanent"].attempts) == ("failed", 1)
-    assert "No security definition" in jobs["permanent"].last_error
+    assert "No security definition" in str(jobs["permanent"].last_error)
     assert jobs["no-data"].state == "done" and jobs["no-data"].result["no_data"] is True
     assert jobs["gives-up"].state == "failed"
-    assert jobs["gives-up"].last_error.startswith("gave up after 3 attempts")
+    assert str(jobs["gives-up"].last_error).startswith("gave up after 3 attempts")
     assert "limiter_slowed_down" in run.stderr
     shown = json.loads(env.cli("jobs", "show", str(jobs["permanent"].id), "--json").stdout)
     assert shown["state"] == "failed" and shown["attempts"] == 1
