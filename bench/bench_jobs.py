@@ -108,8 +108,8 @@ def bench_store(jobs: int) -> None:
         start, cpu = time.perf_counter(), time.process_time()
         batch = store.create_batch("bench")
         for first in range(0, jobs, 1000):
-            store.submit("bench", ((f"k{i}", {"i": i}) for i in range(first, min(first + 1000, jobs))),
-                         batch)
+            chunk = range(first, min(first + 1000, jobs))
+            store.submit("bench", ((f"k{i}", {"i": i}) for i in chunk), batch)
         submitted = time.perf_counter()
         while claimed := store.claim("bench-worker", ["bench"], 50, 60.0):
             for job in claimed:
