@@ -11,23 +11,16 @@ from typing import Any
 
 from tests.cli.test_imports import imported_modules
 from tests.daemon.conftest import Daemon, daemon, wait_until  # noqa: F401 (fixture)
-from tests.jobs.conftest import JobsEnv, submit
+from tests.jobs.conftest import Clock, JobsEnv, submit
 from tests.jobs.test_pause import free_port
 from traderctl.jobs.progress import EventReporter, Meter, RichReporter, Snapshot
 
 COUNTS = {"pending": 6, "running": 2, "done": 10, "failed": 2, "cancelled": 0}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 def test_rate_and_eta_from_finished_jobs() -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     meter = Meter(clock)
     assert meter.measure(0, 20) == (0.0, None)
     clock.now = 10.0
