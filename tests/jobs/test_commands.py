@@ -100,3 +100,11 @@ def test_the_commented_example_in_trader_yaml_is_valid(jobs_env: Callable[..., J
     assert run.returncode == 0, run.stderr
     shown = json.loads(env.cli("config", "show", "--json").stdout)["jobs"]
     assert shown["retry"]["max_attempts"] == 8 and shown["soft_rate"]["per"] == 60.0
+
+
+def test_list_pages_and_says_what_it_left_out(env: JobsEnv) -> None:
+    page = env.cli("jobs", "list", "--limit", "2")
+    assert page.stdout.count("\n") == 3  # header and two jobs
+    assert "showing 2 of 3 jobs" in page.stderr
+    everything = env.cli("jobs", "list", "--limit", "0", "--json")
+    assert everything.stdout.count("\n") == 3 and not everything.stderr

@@ -24,6 +24,7 @@ from traderctl.jobs.model import STATES, JobFilter, iso
 from traderctl.jobs.store import JobStore, StoreError
 from traderctl.output import print_json, print_table
 
+PAGE = 1000  # jobs list: a screenful for people is this; --limit 0 dumps everything
 EXIT_NO_MATCH = 1
 EXIT_STORE = 3
 
@@ -74,16 +75,26 @@ def make_filter(store: JobStore, batch: str | None, kind: str | None, state: str
 
 @jobs_group.command("list")
 @filter_options
-@click.option("--limit", type=click.IntRange(min=0), default=0, help="At most N jobs (0: all).")
+@click.option("--limit", type=click.IntRange(min=0), default=PAGE, show_default=True,
+              help="At most N jobs (0: all of them).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines for scripts.")
 @pass_app
 def list_jobs(app: App, batch: str | None, kind: str | None, state: str | None, limit: int,
               as_json: bool) -> None:
-    """List jobs, oldest first (``--json``: one JSON object per line)."""
+    """List jobs, oldest first (``--json``: one JSON object per line).
+
+    With more than ``--limit`` matching jobs, stderr says how many were left out.
+    """
     with open_store(app) as store:
-        lines = store.listing(make_filter(store, batch, kind, state), limit or None, as_json)
+        flt = make_filter(store, batch, kind, state)
+        lines = store.listing(flt, limit or None, as_json)
+        shown = len(lines) - (not as_json)
+        total = sum(store.counts(flt).values()) if limit and shown >= limit else shown
     if lines:
         sys.stdout.write("\n".join(lines) + "\n")
+    if total > shown:
+        print(f"showing {shown} of {total} jobs: filter with --batch/--kind/--state, "
+              f"or --limit 0 for all", file=sys.stderr)
 
 
 @jobs_group.command("show")
