@@ -40,10 +40,18 @@ def jobs_group() -> None:
 
 @contextmanager
 def open_store(app: App) -> Iterator[JobStore]:
-    from traderctl.jobs.settings import store_path
+    from traderctl.cli.app import report_config_error
+    from traderctl.config import ConfigError
+    from traderctl.jobs.settings import load_store_settings, store_path
 
     try:
-        store = JobStore(store_path(app.config))
+        config = app.config if "config" in app.__dict__ else load_store_settings(
+            app.config_path, app.env, app.overrides)
+    except ConfigError as exc:
+        report_config_error(exc)
+        raise click.exceptions.Exit(2) from None
+    try:
+        store = JobStore(store_path(config))
     except StoreError as exc:
         print(f"error: job store: {exc}", file=sys.stderr)
         raise click.exceptions.Exit(EXIT_STORE) from None

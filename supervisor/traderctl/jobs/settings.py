@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from traderctl.config.schema import (
@@ -51,6 +52,23 @@ def jobs_section() -> ConfigSection:
         "progress_interval": Field(Duration(min=0.1), 10.0,
                                    "How often batch_progress events are printed."),
     }, doc="The batch-job engine: queue, shared IB rate limits, retries."))
+
+
+def load_store_settings(path: str | None, env: Mapping[str, str],
+                        overrides: list[Any]) -> Any:
+    """Only ``supervisor.*`` and ``jobs.*``: what the store commands need, without the
+    schema of every plugin and service (``jobs list`` answers faster)."""
+    from traderctl.config.loader import load_config
+    from traderctl.config.sections import core_sections
+
+    (supervisor,) = [s for s in core_sections() if s.name == "supervisor"]
+    root = Section({"supervisor": supervisor.section, "jobs": jobs_section().section},
+                   ignore_unknown=True)
+    prefixes = ("TRADERCTL_SUPERVISOR__", "TRADERCTL_JOBS__")
+    env = {k: v for k, v in env.items() if not k.startswith("TRADERCTL_")
+           or k.startswith(prefixes) or "__" not in k}
+    overrides = [o for o in overrides if o.key.startswith(("supervisor.", "jobs."))]
+    return load_config(root, path, env, overrides)
 
 
 def store_dir(config: Any) -> str:
