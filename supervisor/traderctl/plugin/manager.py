@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "simulator": "traderctl.builtin.simulator",
     "ibstatus": "traderctl.builtin.ibstatus",
     "tws": "traderctl.builtin.tws",
+    "jobs": "traderctl.builtin.jobs",
 }
 
 
