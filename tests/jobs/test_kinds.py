@@ -10,7 +10,7 @@ from typing import Any
 from tests.conftest import fake_distribution
 from traderctl.jobs import JobKind, Verdict
 from traderctl.jobs.kinds import collect_kinds
-from traderctl.plugins import PluginManager, module_plugin
+from traderctl.plugin.manager import PluginManager, module_plugin
 
 
 async def handler(job: Any, ctx: Any) -> None:

@@ -12,7 +12,7 @@ from traderctl.jobs.rules import Profile
 if TYPE_CHECKING:
     from traderctl.jobs.context import JobContext
     from traderctl.jobs.model import Job
-    from traderctl.plugins import PluginManager
+    from traderctl.plugin.manager import PluginManager
 
 Handler = Callable[["Job", "JobContext"], Awaitable[Any]]
 
@@ -44,22 +44,23 @@ class DuplicateKind(ValueError):
 
 
 def collect_kinds(pm: PluginManager) -> dict[str, JobKind]:
-    """Every registered kind by name; a broken plugin is logged and skipped."""
-    found: dict[str, JobKind] = {}
+    """Every registered kind by name; a plugin registering a bad or taken kind is logged and
+    skipped (the plugin loaded later loses a name clash)."""
+    while True:
+        found: dict[str, JobKind] = {}
+        for plugin, kind in pm.registered("register_job_kinds"):
+            problem = _problem(kind, found)
+            if problem is not None:
+                pm.fail(plugin, "register_job_kinds", problem)
+                break  # the plugin is gone: collect again without it
+            found[kind.name] = kind
+        else:
+            return found
 
-    def register(kind: Any) -> None:
-        if not isinstance(kind, JobKind):
-            raise TypeError(f"register() takes a JobKind, got {type(kind).__name__}")
-        if kind.name in found or kind.name in pending:
-            raise DuplicateKind(f"job kind {kind.name!r} is registered twice")
-        pending[kind.name] = kind
 
-    for name, func in list(pm.hook_impls("register_job_kinds")):
-        pending: dict[str, JobKind] = {}
-        try:
-            func(register=register)
-        except Exception as exc:
-            pm.fail(name, "register_job_kinds", exc)
-            continue
-        found.update(pending)
-    return found
+def _problem(kind: Any, found: dict[str, JobKind]) -> Exception | None:
+    if not isinstance(kind, JobKind):
+        return TypeError(f"register() takes a JobKind, got {type(kind).__name__}")
+    if kind.name in found:
+        return DuplicateKind(f"job kind {kind.name!r} is registered twice")
+    return None
