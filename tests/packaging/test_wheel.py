@@ -50,9 +50,10 @@ def built_wheel() -> Path:
         pip("wheel", "--no-deps", "-w", str(where), str(REPO))
         wheels = list(where.glob("traderctl-*.whl"))
     deps = CACHE / "deps"
-    if not (deps / ".complete").exists():
+    complete = deps / f".complete-{where.name}"  # the dependencies of this very wheel
+    if not complete.exists():
         pip("wheel", "-w", str(deps), str(wheels[0]))
-        (deps / ".complete").write_text("")
+        complete.write_text("")
     return wheels[0]
 
 
