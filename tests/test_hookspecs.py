@@ -22,7 +22,8 @@ HOOKS = {name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "t
 def test_the_contract_lists_the_hooks_we_test() -> None:
     assert HOOKS == {"register_commands", "register_config", "register_checks",
                      "register_service_types", "register_probes", "on_event",
-                     "ib_status_exchanges", "on_config", "on_shutdown"}
+                     "ib_status_exchanges", "on_config", "on_shutdown",
+                     "add_hookspecs"}
 
 
 def test_register_commands(cli) -> None:

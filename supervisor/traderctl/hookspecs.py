@@ -41,6 +41,17 @@ if TYPE_CHECKING:
     from traderctl.services.types import ServiceType
 
 
+@hookspec(historic=True)
+def add_hookspecs(pm: Any) -> None:
+    """Add the hooks a plugin defines for others: ``pm.add_hookspecs(my_spec_module)``.
+
+    Historic (pytest's ``pytest_addhooks`` pattern): called once for each plugin as it
+    is registered, before its other hooks are validated, so plugins registered later
+    can implement the new hooks. The job engine adds ``register_job_kinds`` this way
+    (:mod:`traderctl.jobs.spec`). Returns nothing.
+    """
+
+
 @hookspec
 def register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the ``traderctl`` command line.

@@ -31,6 +31,7 @@ BUILTIN_PLUGINS = (
     "traderctl.builtin.simulator",
     "traderctl.builtin.ibstatus",
     "traderctl.builtin.tws",
+    "traderctl.builtin.jobs",
 )
 
 
@@ -54,6 +55,7 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self, strict: bool = False) -> None:
         super().__init__(PROJECT)
         self.add_hookspecs(hookspecs)
+        self.hook.add_hookspecs.call_historic(kwargs={"pm": self})
         self.strict = strict
         self.records: dict[str, PluginRecord] = {}
 

@@ -1,0 +1,65 @@
+"""Job kinds: what a plugin registers, and collecting them from the plugin manager."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from traderctl.jobs.retry import Classifier, Verdict, classify
+from traderctl.jobs.rules import Profile
+
+if TYPE_CHECKING:
+    from traderctl.jobs.context import JobContext
+    from traderctl.jobs.model import Job
+    from traderctl.plugins import PluginManager
+
+Handler = Callable[["Job", "JobContext"], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of job: its handler, the rate-limit profile it paces requests with, how
+    its errors are classified, and how long one attempt may take (None: ``jobs.job_timeout``).
+    """
+
+    name: str
+    handler: Handler
+    profile: str | Profile = "unlimited"
+    classify: Classifier | None = None
+    timeout: float | None = None
+    doc: str = ""
+
+    def verdict(self, exc: BaseException) -> Verdict:
+        """The kind's own classifier first, the engine's IB table when it has no opinion."""
+        if self.classify is not None:
+            found = self.classify(exc)
+            if found is not None:
+                return found
+        return classify(exc)
+
+
+class DuplicateKind(ValueError):
+    """Two plugins registered the same kind name."""
+
+
+def collect_kinds(pm: PluginManager) -> dict[str, JobKind]:
+    """Every registered kind by name; a broken plugin is logged and skipped."""
+    found: dict[str, JobKind] = {}
+
+    def register(kind: Any) -> None:
+        if not isinstance(kind, JobKind):
+            raise TypeError(f"register() takes a JobKind, got {type(kind).__name__}")
+        if kind.name in found or kind.name in pending:
+            raise DuplicateKind(f"job kind {kind.name!r} is registered twice")
+        pending[kind.name] = kind
+
+    for name, func in list(pm.hook_impls("register_job_kinds")):
+        pending: dict[str, JobKind] = {}
+        try:
+            func(register=register)
+        except Exception as exc:
+            pm.fail(name, "register_job_kinds", exc)
+            continue
+        found.update(pending)
+    return found
