@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +26,21 @@ class SymbolQuery:
     currency: str = ""
     sec_type: str = "STK"
     route: str = "SMART"
+    asked: str = field(default="", compare=False)  # the text as the user gave it
 
     @classmethod
     def parse(cls, text: str, sec_type: str = "STK", currency: str = "",
               route: str = "SMART") -> SymbolQuery:
-        """``BHP``, ``BHP:ASX``, ``BHP:ASX:AUD``; a part given in the text beats the default."""
+        """``BHP``, ``BHP:ASX``, ``BHP:ASX:AUD``, ``BHP::AUD`` (any exchange); a part given in
+        the text beats the default."""
         parts = [p.strip() for p in text.strip().split(":")]
-        if not parts[0] or len(parts) > 3 or any(not p for p in parts[1:]):
-            raise QueryError(f"bad symbol {text!r}: expected SYMBOL, SYMBOL:EXCHANGE or "
-                             "SYMBOL:EXCHANGE:CURRENCY")
+        if not parts[0] or len(parts) > 3 or not parts[-1] or (len(parts) == 2 and not parts[1]):
+            raise QueryError(f"bad symbol {text!r}: expected SYMBOL, SYMBOL:EXCHANGE, "
+                             "SYMBOL:EXCHANGE:CURRENCY or SYMBOL::CURRENCY")
         symbol = parts[0].upper()
         exchange = parts[1].upper() if len(parts) > 1 else ""
         cur = parts[2].upper() if len(parts) > 2 else currency.upper()
-        return cls(symbol, exchange, cur, sec_type.upper(), route.upper())
+        return cls(symbol, exchange, cur, sec_type.upper(), route.upper(), text.strip())
 
     @property
     def key(self) -> str:
@@ -47,7 +49,12 @@ class SymbolQuery:
 
     @property
     def text(self) -> str:
-        return ":".join(p for p in (self.symbol, self.exchange, self.currency) if p)
+        """As asked, else ``SYMBOL[:EXCHANGE][:CURRENCY]`` (``SYMBOL::CUR`` without exchange)."""
+        if self.asked:
+            return self.asked
+        if self.currency:
+            return f"{self.symbol}:{self.exchange}:{self.currency}"
+        return f"{self.symbol}:{self.exchange}" if self.exchange else self.symbol
 
     def contract_fields(self) -> dict[str, Any]:
         """The ib_async ``Contract`` keywords for this request.
@@ -65,12 +72,13 @@ class SymbolQuery:
 
     def to_json(self) -> dict[str, Any]:
         return {"symbol": self.symbol, "exchange": self.exchange, "currency": self.currency,
-                "sec_type": self.sec_type, "route": self.route}
+                "sec_type": self.sec_type, "route": self.route, "asked": self.asked}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SymbolQuery:
         return cls(data["symbol"], data.get("exchange", ""), data.get("currency", ""),
-                   data.get("sec_type", "STK"), data.get("route", "SMART"))
+                   data.get("sec_type", "STK"), data.get("route", "SMART"),
+                   data.get("asked", ""))
 
 
 def queries_from_csv(path: Path, sec_type: str, currency: str, route: str) -> list[SymbolQuery]:
@@ -93,9 +101,6 @@ def queries_from_csv(path: Path, sec_type: str, currency: str, route: str) -> li
         parts = [row.get("symbol", ""), row.get("exchange", ""), row.get("currency", "")]
         while parts and not parts[-1]:
             parts.pop()
-        if len(parts) == 3 and not parts[1]:  # currency without exchange
-            out.append(_parse_at(path, n, parts[0], sec_type, parts[2], route))
-            continue
         out.append(_parse_at(path, n, ":".join(parts), sec_type, currency, route))
     return out
 

@@ -17,6 +17,7 @@ Error 200 (no security definition) is an answer (``unknown``), not a failure.
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -153,7 +154,6 @@ def ask_ib(config: Any, queries: Sequence[SymbolQuery], opts: ResolveOptions,
            store: Path) -> dict[str, str]:
     """Submit and work off one job per query; returns the last error of failed ones."""
     from traderctl.jobs.model import JobFilter
-    from traderctl.jobs.runtime import run_from_config
     from traderctl.jobs.settings import store_path as jobs_path
     from traderctl.jobs.store import JobStore
 
@@ -173,17 +173,32 @@ def ask_ib(config: Any, queries: Sequence[SymbolQuery], opts: ResolveOptions,
                            for q in queries], batch_id=batch, refresh=True)
     finally:
         jobs.close()
-    try:
-        run_from_config(config, {KIND: job_kind()}, batch_id=batch, until_done=True,
-                        concurrency=opts.concurrency, tty=opts.progress)
-    finally:
-        close_stores()
+    work_off(config, batch, opts)
     jobs = JobStore(jobs_path(config))
     try:
         return {job.key.split("|", 1)[1]: job.last_error or job.state
                 for job in jobs.jobs(JobFilter(batch_id=batch, state="failed"))}
     finally:
         jobs.close()
+
+
+def work_off(config: Any, batch: int, opts: ResolveOptions) -> None:
+    """Run a worker for this batch until it is done: the engine's bar on a terminal,
+    ``batch_progress`` events on stderr otherwise (stdout carries the result)."""
+    import asyncio
+
+    from traderctl.jobs.progress import EventReporter, RichReporter
+    from traderctl.jobs.runtime import build_worker, run_worker
+
+    tty = sys.stderr.isatty() if opts.progress is None else opts.progress
+    reporter = RichReporter() if tty else EventReporter(sys.stderr)
+    interval = 0.5 if tty else float(config.get("jobs.progress_interval"))
+    worker = build_worker(config, {KIND: job_kind()}, batch, opts.concurrency, reporter)
+    try:
+        asyncio.run(run_worker(worker, reporter, interval, until_done=True))
+    finally:
+        reporter.close()
+        close_stores()
 
 
 def reachable(host: str, port: int, timeout: float = 3.0) -> None:
