@@ -54,7 +54,7 @@ def test_csv_source() -> None:
         ("BHP", "ASX", "AUD"), ("AAPL", "", "USD")]
     with pytest.raises(SourceFormatError, match="no 'symbol' column"):
         parse_csv("u.csv", "ticker\nAAPL\n")
-    with pytest.raises(SourceFormatError, match="u.csv:3: empty symbol"):
+    with pytest.raises(SourceFormatError, match=r"u\.csv:3: empty symbol"):
         parse_csv("u.csv", "symbol\nAAPL\n\"\"\n")
 
 
