@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ class SymbolQuery:
         cur = parts[2].upper() if len(parts) > 2 else currency.upper()
         return cls(symbol, exchange, cur, sec_type.upper(), route.upper(), text.strip())
 
-    @property
+    @cached_property
     def key(self) -> str:
         """``STK:BHP:ASX:AUD@SMART``: everything that changes IB's answer."""
         return f"{self.sec_type}:{self.symbol}:{self.exchange}:{self.currency}@{self.route}"

@@ -19,7 +19,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,16 +29,6 @@ from traderctl_symbols.query import SymbolQuery
 from traderctl_symbols.sources import SymbolRow
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS securities (
-    con_id INTEGER PRIMARY KEY,
-    symbol TEXT NOT NULL,
-    primary_exchange TEXT NOT NULL,
-    currency TEXT NOT NULL,
-    definition TEXT NOT NULL,
-    resolved_at TEXT NOT NULL,
-    resolved_from TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS securities_symbol ON securities (symbol);
 CREATE TABLE IF NOT EXISTS lookups (
     request TEXT PRIMARY KEY,
     status TEXT NOT NULL CHECK (status IN ('found', 'unknown')),
@@ -73,6 +63,12 @@ CREATE TABLE IF NOT EXISTS symbol_lists (
 );
 """
 CHUNK = 500  # SQLite's variable limit is far above; keeps statements small
+# securities: one column per SecurityDefinition field (lists comma-joined, ``extra`` as JSON),
+# so a re-run reads plain columns instead of decoding JSON (the >= 10,000/s path)
+FIELDS = [(f.name, f.type) for f in fields(SecurityDefinition)]
+SQL_TYPES = {"int": "INTEGER", "float": "REAL", "float | None": "REAL"}
+LISTS = {name for name, kind in FIELDS if str(kind).startswith("tuple")}
+SEC_COLUMNS = [name for name, _ in FIELDS] + ["resolved_at", "resolved_from"]
 
 
 class StoreError(RuntimeError):
@@ -137,9 +133,50 @@ def _open(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.executescript(SCHEMA)
+        _securities_table(conn)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot use the universe store {path}: {exc}") from None
     return conn
+
+
+def _securities_table(conn: sqlite3.Connection) -> None:
+    """Create ``securities``, or add the columns of fields a newer definition has."""
+    columns = [f"{name} {SQL_TYPES.get(str(kind), 'TEXT')}" for name, kind in FIELDS]
+    columns[0] += " PRIMARY KEY"
+    conn.execute(f"CREATE TABLE IF NOT EXISTS securities ({', '.join(columns)}, "
+                 "resolved_at TEXT NOT NULL, resolved_from TEXT NOT NULL)")
+    have = {row[1] for row in conn.execute("PRAGMA table_info(securities)")}
+    for column in columns:
+        if column.split()[0] not in have:
+            conn.execute(f"ALTER TABLE securities ADD COLUMN {column}")
+    conn.execute("CREATE INDEX IF NOT EXISTS securities_symbol ON securities (symbol)")
+
+
+def _to_db(sec: SecurityDefinition) -> list[Any]:
+    values = []
+    for name, _ in FIELDS:
+        value = getattr(sec, name)
+        if name in LISTS:
+            value = ",".join(str(v) for v in value)
+        elif name == "extra":
+            value = json.dumps(value)
+        values.append(value)
+    return values
+
+
+_LIST_AT = [i for i, (name, _) in enumerate(FIELDS) if name in LISTS]
+_INTS_AT = [i for i, (name, _) in enumerate(FIELDS) if name == "market_rule_ids"]
+_EXTRA_AT = [name for name, _ in FIELDS].index("extra")
+
+
+def _from_db(row: Sequence[Any]) -> SecurityDefinition:
+    values = list(row[:len(FIELDS)])
+    for i in _LIST_AT:
+        values[i] = tuple(values[i].split(",")) if values[i] else ()
+    for i in _INTS_AT:
+        values[i] = tuple(int(x) for x in values[i])
+    values[_EXTRA_AT] = json.loads(values[_EXTRA_AT]) if values[_EXTRA_AT] != "{}" else {}
+    return SecurityDefinition(*values)
 
 
 class UniverseStore:
@@ -182,11 +219,10 @@ class UniverseStore:
         """IB's answer to ``query`` and, with ``universe``, its membership: one transaction."""
         stamp = _iso(now_utc())
         with self.transaction() as db:
+            marks = ",".join("?" * len(SEC_COLUMNS))
             for sec in candidates:
-                db.execute(
-                    "INSERT OR REPLACE INTO securities VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (sec.con_id, sec.symbol, sec.primary_exchange, sec.currency,
-                     json.dumps(sec.to_dict()), stamp, source))
+                db.execute(f"INSERT OR REPLACE INTO securities ({','.join(SEC_COLUMNS)}) "
+                           f"VALUES ({marks})", [*_to_db(sec), stamp, source])
             db.execute("INSERT OR REPLACE INTO lookups VALUES (?, ?, ?, ?, ?, ?)",
                        (query.key, "found" if candidates else "unknown",
                         json.dumps([s.con_id for s in candidates]), error, stamp, source))
@@ -197,8 +233,15 @@ class UniverseStore:
                     SecurityDefinition | None, str | None, datetime, str]]) -> None:
         """``(query, chosen or None, rule, resolved_at, resolved_from)`` rows into ``universe``
         (answers the store already had: when and where IB answered, not now)."""
+        rows = list(items)
+        have = {(r, c, ru) for r, c, ru in self.conn.execute(
+            "SELECT request, con_id, rule FROM members WHERE universe = ?", (universe,))}
+        changed = [(q, c, ru, at, src) for q, c, ru, at, src in rows
+                   if (q.key, c.con_id if c else None, ru) not in have]
+        if not changed:  # a re-run of the same universe writes nothing
+            return
         with self.transaction() as db:
-            for query, chosen, rule, at, source in items:
+            for query, chosen, rule, at, source in changed:
                 self._add_member(db, universe, query, chosen, rule, _iso(at), source)
 
     @staticmethod
@@ -230,11 +273,11 @@ class UniverseStore:
             for row in self.conn.execute(f"SELECT * FROM lookups WHERE request IN ({marks})",
                                          part):
                 raw[row[0]] = row
-        ids = {c for row in raw.values() for c in json.loads(row[2])}
-        secs = self.securities(ids)
+        wanted = {key: json.loads(row[2]) for key, row in raw.items()}
+        secs = self.securities({c for ids in wanted.values() for c in ids})
         out = {}
-        for key, (request, status, cands, error, at, source) in raw.items():
-            found = tuple(secs[c] for c in json.loads(cands) if c in secs)
+        for key, (request, status, _, error, at, source) in raw.items():
+            found = tuple(secs[c] for c in wanted[key] if c in secs)
             out[key] = Lookup(request, status, found, error, _when(at), source)
         return out
 
@@ -244,33 +287,31 @@ class UniverseStore:
         for i in range(0, len(ids), CHUNK):
             part = ids[i:i + CHUNK]
             marks = ",".join("?" * len(part))
-            for con_id, text in self.conn.execute(
-                    f"SELECT con_id, definition FROM securities WHERE con_id IN ({marks})", part):
-                out[con_id] = SecurityDefinition.from_dict(json.loads(text))
+            for row in self.conn.execute(f"SELECT {','.join(SEC_COLUMNS)} FROM securities "
+                                         f"WHERE con_id IN ({marks})", part):
+                out[row[0]] = _from_db(row)
         return out
 
     def find(self, symbol: str) -> list[tuple[SecurityDefinition, datetime, str]]:
         """Every stored security with this symbol (or conId), with when and where resolved."""
         rows = self.conn.execute(
-            "SELECT definition, resolved_at, resolved_from FROM securities "
+            f"SELECT {','.join(SEC_COLUMNS)} FROM securities "
             "WHERE symbol = ? OR con_id = ? ORDER BY con_id",
             (symbol.upper(), int(symbol) if symbol.isdigit() else -1)).fetchall()
-        return [(SecurityDefinition.from_dict(json.loads(d)), _when(a), s) for d, a, s in rows]
+        return [(_from_db(r), _when(r[-2]), r[-1]) for r in rows]
 
     def members(self, universe: str | None = None) -> list[Member]:
-        sql = ("SELECT m.universe, m.query, s.definition, m.rule, m.resolved_at, m.resolved_from "
-               "FROM members m LEFT JOIN securities s ON s.con_id = m.con_id")
+        sql = ("SELECT m.universe, m.query, m.con_id, m.rule, m.resolved_at, m.resolved_from "
+               "FROM members m")
         args: tuple[Any, ...] = ()
         if universe is not None:
             sql += " WHERE m.universe = ?"
             args = (universe,)
-        out = []
-        for name, query, definition, rule, added, source in self.conn.execute(
-                sql + " ORDER BY m.universe, m.rowid", args):
-            sec = SecurityDefinition.from_dict(json.loads(definition)) if definition else None
-            out.append(Member(name, SymbolQuery.from_json(json.loads(query)), sec, rule,
-                              _when(added), source))
-        return out
+        rows = self.conn.execute(sql + " ORDER BY m.universe, m.rowid", args).fetchall()
+        secs = self.securities({r[2] for r in rows if r[2] is not None})
+        return [Member(name, SymbolQuery.from_json(json.loads(query)),
+                       secs.get(con_id) if con_id is not None else None, rule, _when(at), source)
+                for name, query, con_id, rule, at, source in rows]
 
     def universes(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(

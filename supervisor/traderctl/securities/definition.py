@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, time, tzinfo
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from traderctl.securities.sessions import Hours, Session, parse_hours
@@ -133,7 +133,8 @@ class SecurityDefinition:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SecurityDefinition:
-        known = {f.name for f in fields(cls)}
+        """From :meth:`to_dict` output; unknown keys (a newer writer) are ignored."""
+        known = _field_names()
         values = {k: v for k, v in data.items() if k in known}
         for name in _TUPLES:
             if name in values:
@@ -170,6 +171,11 @@ class SecurityDefinition:
             min_size=_number(details.minSize), size_increment=_number(details.sizeIncrement),
             extra={k: str(v) for k, v in sec_ids.items()},
         )
+
+
+@lru_cache(maxsize=1)
+def _field_names() -> frozenset[str]:
+    return frozenset(f.name for f in fields(SecurityDefinition))
 
 
 def _split(text: str | None) -> tuple[str, ...]:

@@ -93,6 +93,7 @@ def zone_info(name: str) -> ZoneInfo:
         raise UnknownZoneError(f"unknown time zone {name!r}") from None
 
 
+@lru_cache(maxsize=256)
 def ib_zone(name: str) -> ZoneInfo:
     """The zone behind an IB ``timeZoneId`` (``US/Eastern``, ``MET``, ``Japan`` ...)."""
     return zone_info(iana_name(name))
