@@ -82,3 +82,16 @@ def test_tws_local_times() -> None:
     assert format_tws_time(at) == "20261201-14:30:00"
     with pytest.raises(NaiveDatetimeError):
         format_tws_time(datetime(2026, 12, 1, 14, 30), "US/Eastern")  # noqa: DTZ001
+
+
+def test_the_tws_services_detected_zone() -> None:
+    from traderctl.tws.tz import resolve
+
+    at = datetime(2026, 7, 1, 14, 30, tzinfo=UTC)
+    detected = resolve("20260701 10:30:00 EDT", at)  # what the handshake says in summer
+    assert tws_local(at, detected).hour == 10
+    assert format_tws_time(at, detected) == "20260701 10:30:00 America/New_York"
+    offset_only = resolve("20260701 16:30:00 XYZ", at)  # unknown name: a fixed offset
+    assert format_tws_time(at, offset_only) == "20260701-14:30:00"
+    with pytest.raises(TypeError):
+        tws_local(at, 5)

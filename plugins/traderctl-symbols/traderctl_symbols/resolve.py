@@ -214,8 +214,20 @@ def job_kind() -> Any:
     from traderctl.jobs import JobKind
 
     return JobKind(KIND, resolve_job, profile="ib_messages", timeout=30.0,
+                   classify=classify_error,
                    doc="Ask IB for one symbol's contract details; record them in the "
                        "universe store.")
+
+
+def classify_error(exc: BaseException) -> Any:
+    """A dropped connection is retried (the next attempt reconnects) rather than treated as
+    an outage: the engine's outage probe, entered by several jobs at once, can hold its own
+    client id and keep the gate closed for good (seen after an error 100 disconnect)."""
+    from traderctl.jobs import Verdict
+
+    if isinstance(exc, ConnectionError | TimeoutError | EOFError):
+        return Verdict.RETRY
+    return None
 
 
 _STORES: dict[str, UniverseStore] = {}

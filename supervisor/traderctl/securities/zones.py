@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 IB_ZONES: dict[str, str] = {
@@ -110,17 +111,28 @@ def require_utc(value: datetime, what: str = "datetime") -> datetime:
     return value.astimezone(UTC)
 
 
-def as_tzinfo(zone: str | tzinfo) -> tzinfo:
-    """A tzinfo from an IB/IANA name or a tzinfo (``TwsTimeZone.tzinfo`` included)."""
-    return ib_zone(zone) if isinstance(zone, str) else zone
+TwsZone = str | tzinfo | Any  # Any: an object with ``.tzinfo`` (traderctl.tws.tz.TwsTimeZone)
 
 
-def tws_local(instant: datetime, tws_zone: str | tzinfo) -> datetime:
+def as_tzinfo(zone: TwsZone) -> tzinfo:
+    """A tzinfo from an IB/IANA name, a tzinfo, or the ``tws`` service's detected
+    :class:`traderctl.tws.tz.TwsTimeZone` (anything with a ``tzinfo`` attribute)."""
+    if isinstance(zone, str):
+        return ib_zone(zone)
+    if isinstance(zone, tzinfo):
+        return zone
+    found = getattr(zone, "tzinfo", None)
+    if not isinstance(found, tzinfo):
+        raise TypeError(f"not a time zone: {zone!r}")
+    return found
+
+
+def tws_local(instant: datetime, tws_zone: TwsZone) -> datetime:
     """``instant`` on the TWS session's wall clock (aware, in that zone)."""
     return require_utc(instant, "instant").astimezone(as_tzinfo(tws_zone))
 
 
-def format_tws_time(instant: datetime, tws_zone: str | tzinfo | None = None) -> str:
+def format_tws_time(instant: datetime, tws_zone: TwsZone | None = None) -> str:
     """A time for IB fields that take ``YYYYMMDD HH:MM:SS [zone]`` (endDateTime, conditions).
 
     With the TWS session's zone (``tws`` service's detected zone, ``IB.TWSTimeZone``) the
@@ -131,5 +143,7 @@ def format_tws_time(instant: datetime, tws_zone: str | tzinfo | None = None) -> 
     if tws_zone is None:
         return f"{utc:%Y%m%d-%H:%M:%S}"
     tz = as_tzinfo(tws_zone)
-    name = iana_name(tws_zone) if isinstance(tws_zone, str) else str(tz)
+    name = iana_name(tws_zone) if isinstance(tws_zone, str) else getattr(tz, "key", None)
+    if name is None:  # a fixed offset (TwsTimeZone source "offset"): IB reads the UTC form
+        return f"{utc:%Y%m%d-%H:%M:%S}"
     return f"{utc.astimezone(tz):%Y%m%d %H:%M:%S} {name}"

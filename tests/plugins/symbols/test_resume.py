@@ -84,3 +84,24 @@ def test_kill_9_mid_resolution_then_resume(sim_tws, child_env: dict[str, str],  
     stamps = [r.at.timestamp() for r in sim_tws.requests]
     assert max(sum(1 for t in stamps[i:] if t - start < 1.0)
                for i, start in enumerate(stamps)) < 50
+
+
+def test_dropped_connections_mid_batch_are_retried(sim_tws, child_env: dict[str, str],  # type: ignore[no-untyped-def]
+                                                   data_dir: Path, tmp_path: Path) -> None:
+    symbols = stock_symbols(80)
+    listing = tmp_path / "symbols.csv"
+    listing.write_text("symbol\n" + "\n".join(symbols) + "\n")
+    store = data_dir / "symbols" / "universe.sqlite"
+    child = traderctl_child(["--set", f"ib.port={sim_tws.port}", "--set", "jobs.retry.base=0.2",
+                             "--log-level", "warning", "symbols", "resolve", "--file",
+                             str(listing), "--json"], child_env, tmp_path)
+    try:
+        wait_for(lambda: recorded(store) >= 20 or child.poll() is not None, 60)
+        sim_tws.drop_connections()
+        out, err = child.communicate(timeout=90)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, err[-3000:]
+    assert json.loads(out)["counts"] == {"resolved": 80, "unknown": 0, "failed": 0}
