@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import fake_distribution
 from traderctl.jobs.store import JobStore
@@ -26,7 +27,7 @@ class JobsEnv:
     def __init__(self, root: Path, jobs: str = "") -> None:
         self.root = root
         self.log = root / "runs.jsonl"
-        self.config = root / "trader.yaml"
+        self.config = root / "jobs.yaml"
         self.socket = f"{root}/run/traderctl.sock"
         self.write_config(jobs)
         plugins = fake_distribution(root / "site", "traderctl-jobs-test-kinds",
@@ -38,18 +39,17 @@ class JobsEnv:
         self.procs: list[subprocess.Popen[str]] = []
 
     def write_config(self, jobs: str = "", extra: str = "") -> None:
+        """``jobs``: YAML keys of the jobs section, over quick test defaults."""
+        section = {"poll": "50ms", "lease": "3s", "grace": "5s",
+                   "retry": {"base": "10ms", "cap": "50ms", "max_attempts": 3},
+                   **(yaml.safe_load(jobs) or {})}
         self.config.write_text(textwrap.dedent(f"""
             supervisor:
               socket: {self.socket}
               data_dir: {self.root}/data
             logging:
               format: json
-            jobs:
-              poll: 50ms
-              lease: 3s
-              grace: 5s
-              retry: {{base: 10ms, cap: 50ms, max_attempts: 3}}
-            """) + textwrap.indent(textwrap.dedent(jobs), "  ") + textwrap.dedent(extra))
+            """) + yaml.safe_dump({"jobs": section}) + textwrap.dedent(extra))
 
     @property
     def store_path(self) -> Path:
@@ -65,10 +65,11 @@ class JobsEnv:
                               input=input, timeout=timeout, check=False)
 
     def worker(self, *args: str) -> subprocess.Popen[str]:
-        err = (self.root / f"worker{len(self.procs)}.err").open("w")
-        proc = subprocess.Popen([sys.executable, "-m", "traderctl", "--config",
-                                 str(self.config), "jobs", "worker", *args],
-                                stdout=subprocess.PIPE, stderr=err, text=True, env=self.env)
+        with (self.root / f"worker{len(self.procs)}.err").open("w") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "traderctl", "--config",
+                                     str(self.config), "jobs", "worker", *args],
+                                    stdout=subprocess.DEVNULL, stderr=err, text=True,
+                                    env=self.env)
         self.procs.append(proc)
         return proc
 
@@ -86,8 +87,6 @@ class JobsEnv:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-            if proc.stdout:
-                proc.stdout.close()
 
 
 @pytest.fixture
@@ -104,7 +103,8 @@ def jobs_env(tmp_path: Path) -> Iterator[Callable[..., JobsEnv]]:
         env.close()
 
 
-def submit(env: JobsEnv, kind: str, items: list[tuple[str, Any]], batch: str = "b") -> dict[str, Any]:
+def submit(env: JobsEnv, kind: str, items: list[tuple[str, Any]], batch: str = "b"
+           ) -> dict[str, Any]:
     lines = "".join(json.dumps({"key": k, "payload": p}) + "\n" for k, p in items)
     run = env.cli("jobs", "submit", kind, "--batch", batch, input=lines)
     assert run.returncode == 0, run.stderr

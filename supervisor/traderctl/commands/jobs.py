@@ -201,12 +201,12 @@ def kinds(app: App, as_json: bool) -> None:
     from traderctl.jobs.profiles import builtin_profiles
 
     profiles = builtin_profiles(app.config.section("jobs"))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind in collect_kinds(app.pm).values():
-        profile = kind.profile if not isinstance(kind.profile, str) else profiles.get(kind.profile)
+        profile = profiles.get(kind.profile) if isinstance(kind.profile, str) else kind.profile
+        rules = profile.describe() if profile is not None else ["unknown profile"]
         rows.append({"name": kind.name, "profile": getattr(profile, "name", kind.profile),
-                     "rules": profile.describe() if profile else ["unknown profile"],
-                     "doc": kind.doc})
+                     "rules": rules, "doc": kind.doc})
     if as_json:
         print_json(rows)
     else:

@@ -101,13 +101,14 @@ class Limiter:
 
     def slow_down(self, profile: Profile, reason: str, factor: float = 0.5) -> float:
         """Halve ``profile``'s limits for its longest window, in every process; returns until."""
-        until = self.clock() + max(profile.longest, 1.0)
+        hold = max(profile.longest, 1.0)
+        until = self.clock() + hold
         self.conn.execute("INSERT INTO slowdowns (profile, factor, until, reason) "
                           "VALUES (?, ?, ?, ?) ON CONFLICT (profile) DO UPDATE SET "
                           "factor = MIN(factor, excluded.factor), until = excluded.until, "
                           "reason = excluded.reason", (profile.name, factor, until, reason))
         log.warning("limiter_slowed_down", profile=profile.name, factor=factor,
-                    seconds=round(until - self.clock(), 3), reason=reason)
+                    seconds=round(hold, 3), reason=reason)
         return until
 
     def slowdown_factor(self, profile: str, now: float | None = None) -> float:

@@ -90,7 +90,7 @@ class Profile:
         return replace(self, windows=windows)
 
     def describe(self) -> list[str]:
-        return [r.describe() for r in (*self.windows, *self.in_flight)]
+        return [w.describe() for w in self.windows] + [f.describe() for f in self.in_flight]
 
     @property
     def longest(self) -> float:

@@ -41,17 +41,30 @@ def worker_settings(config: Any, concurrency: int | None = None) -> WorkerSettin
         retry=RetryPolicy(retry["base"], retry["cap"], retry["max_attempts"]))
 
 
+def runnable(kinds: dict[str, JobKind], profiles: dict[str, Any]) -> dict[str, JobKind]:
+    """The kinds whose profile exists; the others are logged and not run."""
+    found = {}
+    for name, kind in kinds.items():
+        if isinstance(kind.profile, str) and kind.profile not in profiles:
+            log.error("job_kind_skipped", kind=name, profile=kind.profile,
+                      reason="unknown rate-limit profile", known=sorted(profiles))
+            continue
+        found[name] = kind
+    return found
+
+
 def build_worker(config: Any, kinds: dict[str, JobKind], batch_id: int | None = None,
                  concurrency: int | None = None, reporter: Reporter | None = None) -> Worker:
     settings = worker_settings(config, concurrency)
+    profiles = builtin_profiles(config.section("jobs"))
     host, port = config.get("ib.host"), config.get("ib.port")
     gate = TwsGate(config.get("supervisor.socket"), config.get("jobs.tws_service"),
                    api=(host, port, config.get("jobs.probe_client_id")),
-                   poll=max(settings.poll, 0.2),
+                   poll=max(settings.poll, 0.2), probe_timeout=config.get("jobs.probe_timeout"),
                    on_change=reporter.event if reporter is not None else None)
     return Worker(JobStore(store_path(config)),
                   Limiter(limiter_path(config), in_flight_ttl=settings.job_timeout * 2),
-                  kinds, builtin_profiles(config.section("jobs")), settings, gate=gate,
+                  runnable(kinds, profiles), profiles, settings, gate=gate,
                   ib=IBConnection(host, port, config.get("jobs.client_id")), batch_id=batch_id)
 
 

@@ -46,6 +46,8 @@ def jobs_section() -> ConfigSection:
         "client_id": Field(Int(min=0), 90, "Client id of the worker's IB connection."),
         "probe_client_id": Field(Int(min=0), 91,
                                  "Client id of the probe that checks TWS after an outage."),
+        "probe_timeout": Field(Duration(min=0.1), 5.0,
+                               "The probe's time to answer before TWS counts as down."),
         "progress_interval": Field(Duration(min=0.1), 10.0,
                                    "How often batch_progress events are printed."),
     }, doc="The batch-job engine: queue, shared IB rate limits, retries."))

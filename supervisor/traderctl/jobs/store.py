@@ -113,6 +113,12 @@ class JobStore:
     def close(self) -> None:
         self.conn.close()
 
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE``: the write lock is taken first, so no deadlock on upgrade."""

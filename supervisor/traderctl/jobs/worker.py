@@ -13,7 +13,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from traderctl.jobs.context import JobContext
 from traderctl.jobs.gate import TwsGate
@@ -101,7 +100,12 @@ class Worker:
                                     batch_id=self.batch_id):
             task = asyncio.create_task(self._run_job(job), name=f"job-{job.id}")
             self.tasks[job.id] = task
-            task.add_done_callback(lambda _t, i=job.id: self.tasks.pop(i, None))
+            task.add_done_callback(self._forget(job.id))
+
+    def _forget(self, job_id: int) -> Callable[[asyncio.Task[None]], None]:
+        def forget(_task: asyncio.Task[None]) -> None:
+            self.tasks.pop(job_id, None)
+        return forget
 
     def _nothing_left(self) -> bool:
         return self.store.next_ready_at(list(self.kinds), self.batch_id) is None \
