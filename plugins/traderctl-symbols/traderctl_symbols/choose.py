@@ -35,6 +35,8 @@ def choose(query: SymbolQuery, candidates: Sequence[SecurityDefinition],
     """The chosen candidate and the rule that chose it (see the module doc)."""
     if not candidates:
         raise ValueError(f"no candidates for {query.text}")
+    if len(candidates) == 1:
+        return Choice(candidates[0], "only", tuple(candidates))
     found = tuple(sorted(set(candidates), key=lambda s: s.con_id))
     if len(found) == 1:
         return Choice(found[0], "only", found)

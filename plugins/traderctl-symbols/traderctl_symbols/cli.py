@@ -168,12 +168,17 @@ def list_cmd(app: App, universe: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def show_cmd(app: App, symbol: str, as_json: bool) -> None:
-    """A stored security (SYMBOL or conId) with today's sessions, exchange time and UTC."""
+    """A stored security (SYMBOL, SYMBOL:EXCHANGE[:CURRENCY] or conId) with today's
+    sessions in exchange time and UTC."""
     from traderctl_symbols import report
     from traderctl_symbols.store import UniverseStore, store_path
 
+    name, _, rest = symbol.upper().partition(":")
+    exchange, _, currency = rest.partition(":")
     with UniverseStore(store_path(app.config)) as store:
-        found = store.find(symbol.split(":", 1)[0])
+        found = [row for row in store.find(name)
+                 if exchange in ("", row[0].primary_exchange, row[0].exchange)
+                 and currency in ("", row[0].currency)]
     if not found:
         click.echo(f"error: {symbol} is not in the store; run `traderctl symbols resolve "
                    f"{symbol}`", err=True)

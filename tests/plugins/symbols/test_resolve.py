@@ -96,6 +96,8 @@ def test_file_input_universes_show_and_export(  # type: ignore[no-untyped-def]
     assert json.loads(symbols_cli(sim_tws, "export", "--json").stdout)[1]["definition"][
         "time_zone_id"] == "Australia/Sydney"
     assert symbols_cli(sim_tws, "show", "NOSUCH").exit_code == 1
+    assert symbols_cli(sim_tws, "show", "BHP:NYSE").exit_code == 1  # only BHP:ASX stored
+    assert "BHP:ASX:AUD" in symbols_cli(sim_tws, "show", "BHP:ASX").stdout
 
 
 def test_bad_input_and_dead_tws(symbols_cli, sim_tws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
