@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from traderctl.securities import SecurityDefinition
 from traderctl_symbols.query import SymbolQuery
 
+RULE = ("requested exchange/currency", "prefer-primary (--prefer-primary, "
+        "symbols.prefer_primary)", "currency (symbols.prefer_currency)", "lowest-conid")
+
 
 @dataclass(frozen=True)
 class Choice:

@@ -103,8 +103,10 @@ class Resolution:
         return [r for r in self.results if r.status == status]
 
     def to_json(self) -> dict[str, Any]:
+        from traderctl_symbols.choose import RULE
+
         counts = {s: len(self.by_status(s)) for s in ("resolved", "unknown", "failed")}
-        return {"universe": self.universe, "counts": counts,
+        return {"universe": self.universe, "counts": counts, "choice_rule": list(RULE),
                 "results": [r.to_json() for r in self.results]}
 
 

@@ -34,6 +34,23 @@ def test_ambiguous_symbols_report_every_candidate_and_the_rule(symbols_cli, sim_
     assert found["SHEL:LSE"]["chosen"]["currency"] == "GBP"
     assert found["BHP:ASX:AUD"]["rule"] == "only"
     assert found["RIO"]["rule"].startswith("prefer-primary:")
+    assert json.loads(result.stdout)["choice_rule"][0] == "requested exchange/currency"
+
+
+def test_resolve_a_fetched_list(symbols_cli, sim_tws) -> None:  # type: ignore[no-untyped-def]
+    from tests.plugins.symbols.conftest import DATA
+
+    fetched = symbols_cli(None, "fetch", "nasdaq", "--file", str(DATA / "nasdaqlisted.txt"),
+                          "--file", str(DATA / "otherlisted.txt"))
+    assert fetched.exit_code == 0, fetched.output
+    result = symbols_cli(sim_tws, "resolve", "--list", "nasdaq", "--universe", "us", "--json")
+    found = by_symbol(result.stdout)
+    assert len(found) == 9
+    assert found["AAPL:NASDAQ:USD"]["chosen"]["con_id"] == 265598
+    assert found["IBM:NYSE:USD"]["status"] == "resolved"
+    assert found["IEXG:IEX:USD"]["status"] == "unknown" and result.exit_code == 1
+    missing = symbols_cli(sim_tws, "resolve", "--list", "bloomberg")
+    assert missing.exit_code == 2 and "no stored list" in missing.output
 
 
 def test_default_preference_and_requested_currency(symbols_cli, sim_tws) -> None:  # type: ignore[no-untyped-def]
