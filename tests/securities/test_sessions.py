@@ -148,3 +148,20 @@ def test_formats_agree_and_queries_are_consistent(
         lo, lc = s.local(zone)
         assert s.trade_date == lc.date()
         assert f"{lo:%H%M}" in new_text
+
+
+def test_new_york_across_the_autumn_change_and_an_overnight_session() -> None:
+    # US DST ends Sunday 2026-11-01: 09:30 is 13:30 UTC on Friday, 14:30 UTC on Monday
+    hours = parse_hours("20261030:0930-20261030:1600;20261031:CLOSED;20261101:CLOSED;"
+                        "20261102:0930-20261102:1600", NY)
+    assert [s.open for s in hours.sessions] == [utc(2026, 10, 30, 13, 30), utc(2026, 11, 2, 14, 30)]
+    # an overnight session opening the evening before the spring change, closing after it
+    chicago = ZoneInfo("America/Chicago")
+    [sess] = parse_hours("20260307:1700-20260308:1600", chicago).sessions
+    assert sess.close - sess.open == timedelta(hours=22)  # 23 wall-clock hours, one skipped
+
+
+def test_london_across_the_autumn_change() -> None:
+    # UK summer time ends Sunday 2026-10-25
+    hours = parse_hours("20261023:0800-20261023:1630;20261026:0800-20261026:1630", LONDON)
+    assert [s.open for s in hours.sessions] == [utc(2026, 10, 23, 7), utc(2026, 10, 26, 8)]
