@@ -21,6 +21,16 @@ from traderctl.jobs.store import JobStore
 HERE = Path(__file__).parent
 
 
+class Clock:
+    """A hand-driven clock for stores, limiters and meters: ``clock.now += 5``."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class JobsEnv:
     """A config file, an environment with the test kinds installed, and helpers."""
 

@@ -11,19 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.jobs.conftest import Clock
 from tests.jobs.rulecheck import Granted, violations
 from traderctl.jobs.limiter import Grant, Limiter
 from traderctl.jobs.profiles import HISTORICAL_SMALL, historical_request
 from traderctl.jobs.rules import InFlight, Profile, Request, no_identical, per_group, per_window
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 MIXED = Profile("mixed", windows=(per_window("m.all", 6, 10.0), no_identical("m.same", 3.0),
                                   per_group("m.group", 2, 1.0)),

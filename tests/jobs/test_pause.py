@@ -83,3 +83,18 @@ def test_a_stopped_tws_service_pauses_the_worker_and_its_start_resumes_it(
         k: ("done", 1) for k in ["before", "later0", "later1", "later2"]}
     proc.terminate()
     assert proc.wait(20) == 0
+
+
+def test_what_closes_the_gate_in_a_supervisor_status() -> None:
+    from traderctl.jobs.gate import service_problem
+
+    running = {"state": "running", "tws": {"reset_window": None, "connectivity": "ok"}}
+    assert service_problem("tws", running) is None
+    assert service_problem("tws", {"state": "backoff", "detail": "exited with code 1"}) == \
+        "service tws is backoff (exited with code 1)"
+    assert service_problem("tws", {"state": "running", "tws": {
+        "reset_window": "north-america daily"}}) == \
+        "service tws is in reset window north-america daily"
+    assert "connectivity lost (1100)" in str(service_problem("tws", {
+        "state": "running", "tws": {"connectivity": "lost (1100)"}}))
+    assert service_problem("tws", {"state": "running"}) is None  # a plain process service

@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.jobs.conftest import Clock
 from traderctl.jobs.model import Job, JobFilter
 from traderctl.jobs.store import JobStore, StoreError
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def get(store: JobStore, job_id: int) -> Job:

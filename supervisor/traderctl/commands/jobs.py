@@ -26,7 +26,6 @@ from traderctl.output import print_json, print_table
 
 EXIT_NO_MATCH = 1
 EXIT_STORE = 3
-LIST_COLUMNS = "id, batch_id, kind, key, state, attempts, updated_at, last_error"
 
 
 @click.group("jobs")
@@ -80,24 +79,11 @@ def make_filter(store: JobStore, batch: str | None, kind: str | None, state: str
 @pass_app
 def list_jobs(app: App, batch: str | None, kind: str | None, state: str | None, limit: int,
               as_json: bool) -> None:
-    """List jobs, oldest first."""
+    """List jobs, oldest first (``--json``: one JSON object per line)."""
     with open_store(app) as store:
-        rows = store.rows(make_filter(store, batch, kind, state), LIST_COLUMNS, limit or None)
-    out = sys.stdout
-    if as_json:
-        names = [c.strip() for c in LIST_COLUMNS.split(",")]
-        out.writelines(json.dumps(dict(zip(names, (*r[:6], iso(r[6]), r[7]), strict=True)))
-                       + "\n" for r in rows)
-        return
-    print_table(["id", "batch", "kind", "key", "state", "attempts", "updated", "last error"],
-                [(*r[:6], iso(r[6]), _clip(r[7])) for r in rows])
-
-
-def _clip(text: str | None, width: int = 60) -> str:
-    if not text:
-        return ""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+        lines = store.listing(make_filter(store, batch, kind, state), limit or None, as_json)
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
 
 
 @jobs_group.command("show")

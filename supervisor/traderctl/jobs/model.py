@@ -85,8 +85,11 @@ class JobFilter:
     def where(self, allowed: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
         """SQL condition and arguments, restricted to the states an action applies to."""
         states = tuple(s for s in allowed if self.state in (None, s))
-        clauses = [f"state IN ({','.join('?' * len(states))})" if states else "0"]
-        args: list[Any] = list(states)
+        clauses: list[str] = []
+        args: list[Any] = []
+        if len(states) < len(STATES):  # all states: no condition, so ORDER BY id uses the key
+            clauses.append(f"state IN ({','.join('?' * len(states))})" if states else "0")
+            args.extend(states)
         if self.batch_id is not None:
             clauses.append("batch_id = ?")
             args.append(self.batch_id)
@@ -96,4 +99,4 @@ class JobFilter:
         if self.ids:
             clauses.append(f"id IN ({','.join('?' * len(self.ids))})")
             args.extend(self.ids)
-        return " AND ".join(clauses), tuple(args)
+        return " AND ".join(clauses) or "1", tuple(args)

@@ -88,14 +88,14 @@ class EventReporter:
 class RichReporter:
     """A live bar on stderr: done, failed, rate, ETA and the current pacing wait."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: Any = None) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn
 
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                                  TextColumn("{task.completed}/{task.total}"),
                                  TextColumn("{task.fields[status]}"),
-                                 console=Console(stderr=True), transient=False)
+                                 console=console or Console(stderr=True), transient=False)
         self.task = self.progress.add_task("jobs", total=None, status="")
         self.progress.start()
 

@@ -40,7 +40,7 @@ def jobs_section() -> ConfigSection:
         }, doc="Soft pacing of historical requests for bars over 30 s (ib_historical)."),
         "time_scale": Field(Float(min=1e-6), 1.0,
                             "Multiplies every rate-limit window (the simulator's time_scale)."),
-        "pacing_margin": Field(Float(min=0.0), 0.02,
+        "pacing_margin": Field(Float(min=0.0), 0.01,
                                "Windows are this fraction longer than IB's (network jitter)."),
         "tws_service": Field(Str(), "tws", "Supervised service whose state pauses workers."),
         "client_id": Field(Int(min=0), 90, "Client id of the worker's IB connection."),

@@ -55,6 +55,13 @@ CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (batch_id, state);
 COLUMNS = ("id, batch_id, kind, key, payload, state, attempts, last_error, result, "
            "created_at, updated_at, not_before, finished_at, lease_owner, lease_expires")
 BUSY_TIMEOUT = 30.0
+UTC_TEXT = "strftime('%Y-%m-%dT%H:%M:%f+00:00', updated_at, 'unixepoch')"
+LIST_HEADERS = ("id", "batch", "kind", "key", "state", "attempts", "updated", "last error")
+LIST_CELLS = ("id", "COALESCE(batch_id, '')", "kind", "key", "state", "attempts", UTC_TEXT,
+              "CASE WHEN LENGTH(last_error) > 60 THEN SUBSTR(REPLACE(last_error, char(10), ' '),"
+              " 1, 59) || '…' ELSE REPLACE(COALESCE(last_error, ''), char(10), ' ') END")
+LIST_JSON = ("json_object('id', id, 'batch', batch_id, 'kind', kind, 'key', key, 'state', "
+             f"state, 'attempts', attempts, 'updated_at', {UTC_TEXT}, 'last_error', last_error)")
 
 
 class StoreError(Exception):
@@ -132,6 +139,13 @@ class JobStore:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def write(self, sql: str, args: Sequence[Any]) -> sqlite3.Cursor:
+        """One statement, its own transaction."""
+        try:
+            return self.conn.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
 
     # ---- submitting ----------------------------------------------------------------------
 
@@ -215,12 +229,12 @@ class JobStore:
     def complete(self, job_id: int, owner: str, result: Any) -> bool:
         """Mark done with its result, in one transaction; False if the lease was lost."""
         now = self.clock()
-        with self.transaction() as db:
-            cur = db.execute(
-                "UPDATE jobs SET state = 'done', result = ?, last_error = NULL, finished_at = ?, "
-                "updated_at = ?, lease_owner = NULL, lease_expires = NULL "
-                "WHERE id = ? AND lease_owner = ? AND state = 'running'",
-                (json.dumps(result, default=str), now, now, job_id, owner))
+        # one statement is one transaction in autocommit mode: state and result together
+        cur = self.write(
+            "UPDATE jobs SET state = 'done', result = ?, last_error = NULL, finished_at = ?, "
+            "updated_at = ?, lease_owner = NULL, lease_expires = NULL "
+            "WHERE id = ? AND lease_owner = ? AND state = 'running'",
+            (json.dumps(result, default=str), now, now, job_id, owner))
         return cur.rowcount > 0
 
     def fail(self, job_id: int, owner: str, error: str, retry_at: float | None,
@@ -231,13 +245,12 @@ class JobStore:
         """
         now = self.clock()
         state = "failed" if retry_at is None else "pending"
-        with self.transaction() as db:
-            cur = db.execute(
-                "UPDATE jobs SET state = ?, last_error = ?, not_before = ?, updated_at = ?, "
-                "finished_at = ?, attempts = attempts - ?, lease_owner = NULL, "
-                "lease_expires = NULL WHERE id = ? AND lease_owner = ? AND state = 'running'",
-                (state, error, retry_at or 0, now, now if retry_at is None else None,
-                 int(refund), job_id, owner))
+        cur = self.write(
+            "UPDATE jobs SET state = ?, last_error = ?, not_before = ?, updated_at = ?, "
+            "finished_at = ?, attempts = attempts - ?, lease_owner = NULL, "
+            "lease_expires = NULL WHERE id = ? AND lease_owner = ? AND state = 'running'",
+            (state, error, retry_at or 0, now, now if retry_at is None else None,
+             int(refund), job_id, owner))
         return cur.rowcount > 0
 
     def release(self, owner: str, ids: Sequence[int]) -> int:
@@ -305,13 +318,25 @@ class JobStore:
             sql += f" LIMIT {int(limit)}"
         return [Job.from_row(r) for r in self.conn.execute(sql, args)]
 
-    def rows(self, flt: JobFilter, columns: str, limit: int | None = None) -> list[tuple[Any, ...]]:
-        """Raw rows of chosen columns (``jobs list`` of 100,000 jobs stays fast)."""
+    def listing(self, flt: JobFilter, limit: int | None = None, as_json: bool = False
+                ) -> list[str]:
+        """``jobs list`` lines, formatted by SQLite itself: 100,000 jobs in a blink."""
         where, args = flt.where(STATES)
-        sql = f"SELECT {columns} FROM jobs WHERE {where} ORDER BY id"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return self.conn.execute(sql, args).fetchall()
+        tail = f" ORDER BY id LIMIT {int(limit) if limit else -1}"
+        if as_json:
+            sql = f"SELECT {LIST_JSON} FROM jobs WHERE {where}{tail}"
+            return [r[0] for r in self.conn.execute(sql, args)]
+        cells = ", ".join(LIST_CELLS)
+        # widths from the whole table, cheaply (the key, an index, no row scan): at worst a
+        # filtered listing gets a little wider than it needs
+        widths = self.conn.execute(
+            "SELECT LENGTH(MAX(id)), LENGTH(MAX(batch_id)), MAX(LENGTH(kind)), "
+            "MAX(LENGTH(key)), 9, 8, 29, 0 FROM jobs").fetchone()
+        sizes = [max(len(h), w or 0) for h, w in zip(LIST_HEADERS, widths, strict=True)]
+        fmt = "  ".join(f"%-{n}s" for n in sizes[:-1]) + "  %s"
+        header = (fmt % tuple(h.upper() for h in LIST_HEADERS)).rstrip()
+        sql = f"SELECT RTRIM(printf(?, {cells})) FROM jobs WHERE {where}{tail}"
+        return [header, *(r[0] for r in self.conn.execute(sql, (fmt, *args)))]
 
     def get(self, job_id: int) -> Job | None:
         row = self.conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()

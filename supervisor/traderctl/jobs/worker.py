@@ -172,8 +172,11 @@ class Worker:
         self.on_finished(job, state)
 
     async def _renew_loop(self) -> None:
+        """Renew our leases, stop jobs cancelled meanwhile, recover other workers' dead ones."""
         while True:
             await asyncio.sleep(self.settings.lease / 3)
+            if (recovered := self.store.recover()):
+                log.info("jobs_recovered", count=recovered, reason="lease expired or worker died")
             running = list(self.tasks)
             held = self.store.renew(self.owner, running, self.settings.lease)
             for job_id in set(running) - held:
