@@ -54,13 +54,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_simulator(workdir: Path, n: int) -> tuple[subprocess.Popen[bytes], int, Path]:
+def raise_priority() -> None:
+    """The simulator stands in for TWS, which has its own machine or JVM: when the box is
+    shared, a starved simulator reads a backlog at once and counts it as a burst."""
+    try:
+        os.nice(-10)
+    except OSError:  # not root: measure as is
+        pass
+
+
+def start_simulator(workdir: Path, n: int, priority: bool) -> tuple[subprocess.Popen[bytes],
+                                                                    int, Path]:
     path = workdir / "universe.json"
     path.write_text(json.dumps(universe(n)))
     port, log = free_port(), workdir / "sim.log"
     proc = subprocess.Popen([sys.executable, "-m", "traderctl.simulator", "--port", str(port),
                              "--universe", str(path)], stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT,
+                            preexec_fn=raise_priority if priority else None)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -86,14 +97,14 @@ def load_config(workdir: Path, port: int) -> Any:
     return load_with_plugins(pm, None, env, overrides)
 
 
-def run(n: int, concurrency: int) -> None:
+def run(n: int, concurrency: int, priority: bool) -> None:
     from traderctl.logs import configure_logging
     from traderctl_symbols.query import SymbolQuery
     from traderctl_symbols.resolve import ResolveOptions, resolve
 
     configure_logging("warning", "console")
     workdir = Path(tempfile.mkdtemp(prefix="bench-symbols-"))
-    sim, port, log = start_simulator(workdir, n)
+    sim, port, log = start_simulator(workdir, n, priority)
     try:
         config = load_config(workdir, port)
         queries = [SymbolQuery(f"S{i:05d}") for i in range(n)]
@@ -139,8 +150,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500, help="symbols (issue figure: 5000)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--sim-priority", action="store_true",
+                        help="run the simulator at nice -10 (root only; see raise_priority)")
     args = parser.parse_args()
-    run(args.n, args.concurrency)
+    run(args.n, args.concurrency, args.sim_priority)
 
 
 if __name__ == "__main__":
