@@ -28,12 +28,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from traderctl.simulator.universe import DEFAULT_UNIVERSE
+
 REPO = Path(__file__).resolve().parent.parent
 IB_LIMIT, IB_ASYNC_LIMIT = 50.0, 45.0
 
 
 def universe(n: int) -> dict[str, Any]:
-    base = json.loads((REPO / "configs" / "universe.json").read_text())
+    base = json.loads(DEFAULT_UNIVERSE.read_text())
     contracts = []
     for i in range(n):
         symbol = f"S{i:05d}"
@@ -86,7 +88,7 @@ def start_simulator(workdir: Path, n: int, priority: bool) -> tuple[subprocess.P
 def load_config(workdir: Path, port: int) -> Any:
     from traderctl.config import Override
     from traderctl.config.sections import load_with_plugins
-    from traderctl.plugins import build_plugin_manager
+    from traderctl.plugin.manager import build_plugin_manager
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADERCTL_")}
     pm = build_plugin_manager(env=env)

@@ -38,6 +38,12 @@ def source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def deps_dir() -> Path:
+    """The wheels of the dependencies, keyed by what declares them (setup.cfg)."""
+    declared = hashlib.sha256((REPO / "setup.cfg").read_bytes()).hexdigest()[:16]
+    return CACHE / f"deps-{declared}"
+
+
 def pip(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args],
                    check=True, timeout=500)
@@ -49,8 +55,8 @@ def built_wheel() -> Path:
     if not wheels:
         pip("wheel", "--no-deps", "-w", str(where), str(REPO))
         wheels = list(where.glob("traderctl-*.whl"))
-    deps = CACHE / "deps"
-    complete = deps / f".complete-{where.name}"  # the dependencies of this very wheel
+    deps = deps_dir()
+    complete = deps / ".complete"
     if not complete.exists():
         pip("wheel", "-w", str(deps), str(wheels[0]))
         complete.write_text("")
@@ -64,7 +70,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("fresh") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     pip("--python", str(venv / "bin" / "python"), "install", "--no-index",
-        "--find-links", str(CACHE / "deps"), str(wheel))
+        "--find-links", str(deps_dir()), str(wheel))
     return venv
 
 

@@ -19,6 +19,7 @@ from traderctl.securities.zones import (
     require_utc,
     tws_local,
 )
+from traderctl.simulator.universe import DEFAULT_UNIVERSE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +43,7 @@ def test_every_mapped_zone_exists() -> None:
 
 
 def test_every_simulator_zone_resolves() -> None:
-    raw = json.loads((REPO / "configs" / "universe.json").read_text())
+    raw = json.loads(DEFAULT_UNIVERSE.read_text())
     zones = {c["timeZoneId"] for c in raw["calendars"].values()}
     zones |= {c["timeZoneId"] for c in raw["contracts"] if "timeZoneId" in c}
     assert {"US/Eastern", "MET", "Japan"} <= zones

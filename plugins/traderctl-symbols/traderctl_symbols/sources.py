@@ -134,30 +134,11 @@ BUILTIN_SOURCES = (
 )
 
 
-class DuplicateSource(ValueError):
-    """Two plugins registered the same source name."""
-
-
 def collect_sources(pm: Any) -> dict[str, SymbolSource]:
     """Every registered source by name; a broken plugin is logged and skipped."""
-    found: dict[str, SymbolSource] = {}
-    for plugin, func in list(pm.hook_impls("register_symbol_sources")):
-        pending: dict[str, SymbolSource] = {}
-
-        def register(source: SymbolSource, pending: dict[str, SymbolSource] = pending) -> None:
-            if not isinstance(source, SymbolSource):
-                raise TypeError(f"register() takes a SymbolSource, got {type(source).__name__}")
-            if source.name in found or source.name in pending:
-                raise DuplicateSource(f"symbol source {source.name!r} is registered twice")
-            pending[source.name] = source
-
-        try:
-            func(register=register)
-        except Exception as exc:
-            pm.fail(plugin, "register_symbol_sources", exc)
-            continue
-        found.update(pending)
-    return found
+    sources: dict[str, SymbolSource] = pm.registered_by_name("register_symbol_sources",
+                                                             SymbolSource)
+    return sources
 
 
 def read_source(source: SymbolSource, files: Sequence[str] = (),

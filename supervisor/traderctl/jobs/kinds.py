@@ -39,28 +39,7 @@ class JobKind:
         return classify(exc)
 
 
-class DuplicateKind(ValueError):
-    """Two plugins registered the same kind name."""
-
-
 def collect_kinds(pm: PluginManager) -> dict[str, JobKind]:
     """Every registered kind by name; a plugin registering a bad or taken kind is logged and
-    skipped (the plugin loaded later loses a name clash)."""
-    while True:
-        found: dict[str, JobKind] = {}
-        for plugin, kind in pm.registered("register_job_kinds"):
-            problem = _problem(kind, found)
-            if problem is not None:
-                pm.fail(plugin, "register_job_kinds", problem)
-                break  # the plugin is gone: collect again without it
-            found[kind.name] = kind
-        else:
-            return found
-
-
-def _problem(kind: Any, found: dict[str, JobKind]) -> Exception | None:
-    if not isinstance(kind, JobKind):
-        return TypeError(f"register() takes a JobKind, got {type(kind).__name__}")
-    if kind.name in found:
-        return DuplicateKind(f"job kind {kind.name!r} is registered twice")
-    return None
+    skipped."""
+    return pm.registered_by_name("register_job_kinds", JobKind)

@@ -13,13 +13,21 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pluggy
 
 from traderctl import PROJECT
 from traderctl.logs import get_logger
 from traderctl.plugin import spec as hookspecs
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+T = TypeVar("T", bound=Named)
 
 log = get_logger(__name__)
 
@@ -199,6 +207,20 @@ class PluginManager(pluggy.PluginManager):
             self._registered[hook_name] = found
         return self._registered[hook_name]
 
+    def registered_by_name(self, hook_name: str, kind: type[T]) -> dict[str, T]:
+        """``registered`` items of ``kind`` keyed by their ``name``; a plugin registering
+        something else, or a name already taken, fails alone (the one loaded later loses)."""
+        while True:
+            found: dict[str, T] = {}
+            for plugin, item in self.registered(hook_name):
+                problem = _registration_problem(item, kind, found)
+                if problem is not None:
+                    self.fail(plugin, hook_name, problem)
+                    break  # the plugin is gone: collect again without it
+                found[item.name] = item
+            else:
+                return found
+
     def hooks_of(self, name: str) -> list[str]:
         plugin = self.get_plugin(name)
         if plugin is None:
@@ -266,3 +288,12 @@ def module_plugin(name: str, **hooks: Callable[..., Any]) -> ModuleType:
     for hook_name, func in hooks.items():
         setattr(module, hook_name, pluggy.HookimplMarker(PROJECT)(func))
     return module
+
+
+def _registration_problem(item: Any, kind: type[Named], found: Mapping[str, Any]
+                          ) -> Exception | None:
+    if not isinstance(item, kind):
+        return TypeError(f"register() takes a {kind.__name__}, got {type(item).__name__}")
+    if item.name in found:
+        return ValueError(f"{kind.__name__} {item.name!r} is registered twice")
+    return None

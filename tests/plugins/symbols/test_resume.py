@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from tests.plugins.symbols.conftest import traderctl_child
+from traderctl.simulator.universe import DEFAULT_UNIVERSE
 
 pytestmark = pytest.mark.timeout(120)
-UNIVERSE = Path(__file__).resolve().parents[3] / "configs" / "universe.json"
+UNIVERSE = DEFAULT_UNIVERSE
 CONCURRENCY = 8
 
 
