@@ -4,7 +4,8 @@ The universe file stores one weekly template per exchange (``Mon-Fri
 09:30-16:00`` style, a close at or before the open means "next day", several
 entries give lunch breaks). This module turns a template into UTC sessions for
 bar generation and into IB's ``YYYYMMDD:HHMM-YYYYMMDD:HHMM;YYYYMMDD:CLOSED``
-strings for contract details. No holiday calendar: every listed weekday trades.
+strings for contract details. Holidays and early closes come from
+exchange_calendars (:mod:`.holidays`) when it is installed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from .clock import zone
+from .holidays import clip, session_day
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -147,9 +149,14 @@ def _sessions_opening_on(cal: Calendar, day: date, rth: bool) -> tuple[Session, 
         if day.weekday() not in spec.days:
             continue
         close_day = day + timedelta(days=1) if spec.overnight else day
+        trading, early = session_day(cal.name, close_day)
+        if not trading:  # a holiday of the exchange: no session trades for that date
+            continue
+        closed_local = clip(datetime.combine(close_day, spec.close, tz), early)
         opened = datetime.combine(day, spec.open, tz).astimezone(UTC)
-        closed = datetime.combine(close_day, spec.close, tz).astimezone(UTC)
-        result.append(Session(opened, closed, close_day))
+        closed = closed_local.astimezone(UTC)
+        if closed > opened:
+            result.append(Session(opened, closed, close_day))
     result.sort(key=lambda s: s.open)
     return tuple(result)
 

@@ -8,20 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from . import account, details, history, orders
+from . import accountreqs, lookups
 from ._log import get_logger
 from .clock import connection_time, utcnow
 from .pacing import MessageRate
 from .protocol import (
     API_SIGNATURE,
     ProtocolError,
+    VersionMismatch,
     encode_message,
     negotiate_version,
     parse_client_versions,
     parse_length,
     split_fields,
 )
-from .universe import AmbiguousContract, ContractQuery
 
 if TYPE_CHECKING:
     from .server import SimTWS
@@ -30,8 +30,34 @@ log = get_logger(__name__)
 
 MAX_FRAME = 16 * 1024 * 1024
 HIGH_WATER = 1 << 20
-PACING_TEXT = history.HMDS + "Historical data request pacing violation"
-NO_SECDEF = "No security definition has been found for the request"
+
+
+# request ids TWS knows but the simulator does not serve: name, position of reqId (0: none)
+UNSUPPORTED: dict[int, tuple[str, int]] = {
+    10: ("reqMktDepth", 2),
+    12: ("reqNewsBulletins", 0),
+    18: ("requestFA", 0),
+    19: ("replaceFA", 0),
+    21: ("exerciseOptions", 2),
+    22: ("reqScannerSubscription", 1),
+    24: ("reqScannerParameters", 0),
+    52: ("reqFundamentalData", 2),
+    54: ("calculateImpliedVolatility", 2),
+    55: ("calculateOptionPrice", 2),
+    65: ("queryDisplayGroups", 2),
+    79: ("reqSoftDollarTiers", 1),
+    80: ("reqFamilyCodes", 0),
+    82: ("reqMktDepthExchanges", 0),
+    83: ("reqSmartComponents", 1),
+    84: ("reqNewsArticle", 1),
+    85: ("reqNewsProviders", 0),
+    86: ("reqHistoricalNews", 1),
+    88: ("reqHistogramData", 1),
+    90: ("reqHistoricalTicks", 1),
+    100: ("reqWshMetaData", 1),
+    101: ("reqWshEventData", 1),
+    104: ("reqUserInfo", 1),
+}
 
 
 @dataclass(frozen=True)
@@ -55,56 +81,89 @@ class ClientSession:
         self.reader = reader
         self.writer = writer
         self.client_id: int | None = None
-        self.version = sim.config.server_version
+        self.version = sim.server_version
         self.ready = False
+        self._out: list[bytes] = []
+        self._flush_pending = False
+        self.market_data_type = 1
+        self.positions_subscribed = False
+        self.account_updates: str | None = None
+        self.account_values_sent: dict[str, str] = {}
         self.closed = False
-        self.rate = MessageRate(sim.config.time_scale, sim.config.limits)
+        self.rate = MessageRate(sim.time_scale, sim.limits)
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
-        self.handlers: dict[int, tuple[str, Callable[[list[str]], Any]]] = {
+        self.handlers = self._handler_table()
+
+    def _handler_table(self) -> dict[int, tuple[str, Callable[[list[str]], Any]]]:
+        """Request message id -> (TWS API name, handler)."""
+        return {
             71: ("startApi", self.on_start_api),
             49: ("reqCurrentTime", self.on_current_time),
             8: ("reqIds", self.on_req_ids),
             17: ("reqManagedAccts", self.on_managed_accounts),
-            61: ("reqPositions", self.on_positions),
-            64: ("cancelPositions", self.on_ignore),
-            5: ("reqOpenOrders", self.on_open_orders),
-            16: ("reqAllOpenOrders", self.on_all_open_orders),
+            61: ("reqPositions", lambda f: accountreqs.positions(self, f)),
+            64: ("cancelPositions", lambda f: accountreqs.cancel_positions(self, f)),
+            5: ("reqOpenOrders", lambda f: accountreqs.open_orders(self, f)),
+            16: ("reqAllOpenOrders", lambda f: accountreqs.all_open_orders(self, f)),
             15: ("reqAutoOpenOrders", self.on_ignore),
-            99: ("reqCompletedOrders", self.on_completed_orders),
-            6: ("reqAccountUpdates", self.on_account_updates),
-            76: ("reqAccountUpdatesMulti", self.on_account_updates_multi),
+            99: ("reqCompletedOrders", lambda f: accountreqs.completed_orders(self, f)),
+            6: ("reqAccountUpdates", lambda f: accountreqs.account_updates(self, f)),
+            76: ("reqAccountUpdatesMulti", lambda f: accountreqs.account_updates_multi(self, f)),
             77: ("cancelAccountUpdatesMulti", self.on_ignore),
-            62: ("reqAccountSummary", self.on_account_summary),
+            62: ("reqAccountSummary", lambda f: accountreqs.account_summary(self, f)),
             63: ("cancelAccountSummary", self.on_ignore),
-            7: ("reqExecutions", self.on_executions),
-            9: ("reqContractDetails", self.on_contract_details),
-            81: ("reqMatchingSymbols", self.on_matching_symbols),
-            20: ("reqHistoricalData", self.on_historical_data),
-            25: ("cancelHistoricalData", self.on_ignore),
-            87: ("reqHeadTimeStamp", self.on_head_timestamp),
+            7: ("reqExecutions", lambda f: accountreqs.executions(self, f)),
+            9: ("reqContractDetails", lambda f: lookups.contract_details(self, f)),
+            81: ("reqMatchingSymbols", lambda f: lookups.matching_symbols(self, f)),
+            78: ("reqSecDefOptParams", lambda f: lookups.sec_def_opt_params(self, f)),
+            91: ("reqMarketRule", lambda f: lookups.market_rule_request(self, f)),
+            20: ("reqHistoricalData", lambda f: lookups.historical_data(self, f)),
+            25: ("cancelHistoricalData", lambda f: self.sim.live.cancel(self, int(f[2]))),
+            97: ("reqTickByTickData", lambda f: self.sim.live.tick_by_tick(self, f)),
+            98: ("cancelTickByTickData", lambda f: self.sim.live.cancel(self, int(f[1]))),
+            50: ("reqRealTimeBars", lambda f: self.sim.live.realtime_bars(self, f)),
+            51: ("cancelRealTimeBars", lambda f: self.sim.live.cancel(self, int(f[2]))),
+            87: ("reqHeadTimeStamp", lambda f: lookups.head_timestamp(self, f)),
             3: ("placeOrder", self.on_place_order),
             4: ("cancelOrder", self.on_cancel_order),
             58: ("reqGlobalCancel", self.on_global_cancel),
-            59: ("reqMarketDataType", self.on_ignore),
+            59: ("reqMarketDataType", self.on_market_data_type),
+            1: ("reqMktData", self.on_mkt_data),
+            92: ("reqPnL", lambda f: self.sim.pnl.request(self, f, single=False)),
+            93: ("cancelPnL", lambda f: self.sim.pnl.cancel(self, f)),
+            94: ("reqPnLSingle", lambda f: self.sim.pnl.request(self, f, single=True)),
+            95: ("cancelPnLSingle", lambda f: self.sim.pnl.cancel(self, f)),
+            2: ("cancelMktData", self.on_cancel_mkt_data),
         }
 
     # ---- transport ---------------------------------------------------------------
 
     def send(self, fields: list[Any]) -> None:
-        if not self.closed:
-            self.writer.write(encode_message(fields))
+        self.send_raw(encode_message(fields))
 
     def send_raw(self, frame: bytes) -> None:
-        """Send an already framed message (cached encodings)."""
-        if not self.closed:
-            self.writer.write(frame)
+        """Queue an already framed message; written in one go at the end of this loop turn."""
+        if self.closed:
+            return
+        self._out.append(frame)
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write every queued message (one syscall instead of one per message)."""
+        self._flush_pending = False
+        if self._out and not self.closed:
+            self.writer.write(b"".join(self._out))
+        self._out.clear()
 
     def error(self, req_id: int, code: int, message: str) -> None:
         self.send([4, 2, req_id, code, message, ""])
 
     def close(self) -> None:
         if not self.closed:
+            self.flush()
             self.closed = True
             self.writer.close()
 
@@ -129,6 +188,8 @@ class ClientSession:
         finally:
             self.close()
             self.sim.forget(self)
+            self.sim.feed.drop_session(self)
+            self.sim.live.drop_session(self)
             log.info("sim_tws_client_disconnected", peer=self.peer, client_id=self.client_id)
 
     async def _handshake(self) -> None:
@@ -137,8 +198,17 @@ class ClientSession:
         size = parse_length(await self.reader.readexactly(4))
         lo, hi, options = parse_client_versions((await self.reader.readexactly(size)).decode())
         await self.sim.faults.gate()
-        self.version = negotiate_version(self.sim.config.server_version, lo, hi)
-        self.send([self.version, connection_time(utcnow(), self.sim.config.timezone)])
+        try:
+            self.version = negotiate_version(self.sim.server_version, lo, hi)
+        except VersionMismatch as exc:
+            # answer in the client's own version so it can read the error, then close
+            self.send([hi, connection_time(utcnow(), self.sim.tz)])
+            self.error(-1, 502, f"Couldn't connect to TWS. {exc}")
+            log.warning("sim_tws_version_refused", peer=self.peer, offered=f"{lo}..{hi}")
+            self.flush()
+            await self.writer.drain()
+            raise
+        self.send([self.version, connection_time(utcnow(), self.sim.tz)])
         log.info(
             "sim_tws_client_connected", peer=self.peer, server_version=self.version, options=options
         )
@@ -152,6 +222,7 @@ class ClientSession:
                 f"Max rate of messages per second has been exceeded:max=50 rec={over} (001)",
             )
             log.warning("sim_tws_rate_exceeded", client_id=self.client_id, count=over)
+            self.flush()
             await self.writer.drain()
             self.close()
             return
@@ -164,8 +235,14 @@ class ClientSession:
             raise ProtocolError(f"bad message id in {fields[:2]}") from None
         name, handler = self.handlers.get(msg_id, ("unknown", self.on_unknown))
         self.sim.record(RequestRecord(utcnow(), self.client_id, msg_id, name, tuple(fields)))
-        handler(fields)
+        try:
+            handler(fields)
+        except (ValueError, IndexError, KeyError, ArithmeticError, AttributeError) as exc:
+            # a malformed request (or a simulator bug) answers an error; the connection lives on
+            log.error("sim_tws_request_failed", msg_id=msg_id, name=name, error=repr(exc))
+            self.error(-1, 322, f"Error processing request.-'{msg_id}' : cause - {exc!r}")
         if self.writer.transport.get_write_buffer_size() > HIGH_WATER:
+            self.flush()
             await self.writer.drain()
 
     # ---- connection and account sync -----------------------------------------------
@@ -200,128 +277,42 @@ class ClientSession:
     def on_managed_accounts(self, f: list[str]) -> None:
         self.send([15, 1, ",".join(self.sim.book.accounts)])
 
-    def on_positions(self, f: list[str]) -> None:
-        self._send_rows(account.position_rows(self.sim.book))
-
-    def on_open_orders(self, f: list[str]) -> None:
-        self._send_open_orders(only_mine=True)
-
-    def on_all_open_orders(self, f: list[str]) -> None:
-        self._send_open_orders(only_mine=False)
-
-    def _send_open_orders(self, only_mine: bool) -> None:
-        for rec in self.sim.live_orders():
-            if not only_mine or rec.client_id == self.client_id:
-                self.send(self.sim.open_order_fields(rec, self.version))
-                self.send(orders.order_status(rec))
-        self.send([orders.OPEN_ORDER_END, 1])
-
-    def on_completed_orders(self, f: list[str]) -> None:
-        self.send([102])
-
-    def on_account_updates(self, f: list[str]) -> None:
-        subscribe = len(f) > 2 and f[2] not in ("", "0")
-        acct = f[3] if len(f) > 3 and f[3] else self.sim.book.accounts[0]
-        if subscribe:
-            self._send_rows(
-                account.account_update_rows(
-                    self.sim.book,
-                    acct,
-                    self.sim.models_for_positions(),
-                    utcnow(),
-                    self.sim.config.timezone,
-                )
-            )
-
-    def on_account_updates_multi(self, f: list[str]) -> None:
-        acct = f[3] if len(f) > 3 and f[3] else self.sim.book.accounts[0]
-        self._send_rows(account.account_multi_rows(self.sim.book, int(f[2]), acct))
-
-    def on_account_summary(self, f: list[str]) -> None:
-        tags = f[4] if len(f) > 4 else "All"
-        self._send_rows(account.account_summary_rows(self.sim.book, int(f[2]), tags))
-
-    def on_executions(self, f: list[str]) -> None:
-        self._send_rows(
-            account.execution_rows(self.sim.book, int(f[2]), self.sim.config.timezone, self.version)
-        )
-
-    def _send_rows(self, rows: list[list[Any]]) -> None:
-        for row in rows:
-            self.send(row)
-
     def on_ignore(self, f: list[str]) -> None:
         """Acknowledged without a reply, as TWS does for these cancels/settings."""
 
     def on_unknown(self, f: list[str]) -> None:
-        log.info("sim_tws_unhandled_message", msg_id=f[0] if f else "", client_id=self.client_id)
-
-    # ---- contracts ------------------------------------------------------------------
-
-    def on_contract_details(self, f: list[str]) -> None:
-        req_id = int(f[2])
-        query = ContractQuery.from_fields(f[3:15])
-        try:
-            matches = self.sim.universe.resolve(query)
-        except AmbiguousContract:
-            self.error(
-                req_id, 200, f"The contract description specified for {query.symbol} is ambiguous."
-            )
+        """Never silence: a known request the simulator lacks gets 322, an unknown id 505."""
+        msg_id = int(f[0])
+        known = UNSUPPORTED.get(msg_id)
+        log.info("sim_tws_unhandled_message", msg_id=msg_id, client_id=self.client_id)
+        if known is None:
+            self.error(-1, 505, f"Fatal Error: Unknown message id {msg_id}.")
             return
-        if not matches:
-            self.error(req_id, 200, NO_SECDEF)
-            return
-        now = utcnow()
-        for match in matches:
-            self.send_raw(details.contract_details(req_id, match, now))
-        self.send(details.contract_details_end(req_id))
-
-    def on_matching_symbols(self, f: list[str]) -> None:
-        req_id = int(f[1])
-        pattern = f[2] if len(f) > 2 else ""
-        self.send(details.symbol_samples(req_id, self.sim.universe.matching_symbols(pattern)))
-
-    # ---- historical data ------------------------------------------------------------
-
-    def on_historical_data(self, f: list[str]) -> None:
-        req = history.HistRequest.from_fields(f)
-        listing = self.sim.universe.resolve_one(req.contract)
-        if listing is None:
-            self.error(req.req_id, 200, NO_SECDEF)
-            return
-        now = utcnow()
-        try:
-            history.validate(req, self.sim.config.timezone, now)
-            violation = self.sim.pacer.check(
-                req.identity(), req.burst_key(listing), 2 if req.what == "BID_ASK" else 1
-            )
-            if violation:
-                log.info(
-                    "sim_tws_pacing_violation",
-                    client_id=self.client_id,
-                    req_id=req.req_id,
-                    rule=violation,
-                )
-                raise history.HistoryError(162, PACING_TEXT)
-            fields = history.build_bars(
-                req, listing, self.sim.model(listing), self.sim.config.timezone, now
-            )
-        except history.HistoryError as exc:
-            self.error(req.req_id, exc.code, exc.message)
-            return
-        self.send(fields)
-
-    def on_head_timestamp(self, f: list[str]) -> None:
-        req_id = int(f[1])
-        listing = self.sim.universe.resolve_one(ContractQuery.from_fields(f[2:14]))
-        if listing is None:
-            self.error(req_id, 200, NO_SECDEF)
-            return
-        head = self.sim.head_timestamp(listing)
-        fmt = f[17] if len(f) > 17 else "1"
-        self.send(
-            [88, req_id, str(int(head.timestamp())) if fmt == "2" else f"{head:%Y%m%d-%H:%M:%S}"]
+        name, pos = known
+        req_id = int(f[pos]) if pos and len(f) > pos and f[pos].lstrip("-").isdigit() else -1
+        self.error(
+            req_id,
+            322,
+            f"Error processing request.-'{msg_id}' : cause - {name} is not "
+            "supported by the simulated TWS",
         )
+
+    # ---- market data ----------------------------------------------------------------
+
+    def on_mkt_data(self, f: list[str]) -> None:
+        self.sim.feed.request(self, f)
+
+    def on_cancel_mkt_data(self, f: list[str]) -> None:
+        self.sim.feed.cancel(self, int(f[2]))
+
+    def on_market_data_type(self, f: list[str]) -> None:
+        wanted = int(f[2]) if len(f) > 2 and f[2].isdigit() else 0
+        if wanted not in (1, 2, 3, 4):
+            self.error(
+                -1, 321, f"Error validating request.-'bN' : cause - market data type {wanted}"
+            )
+            return
+        self.market_data_type = wanted
 
     # ---- orders ---------------------------------------------------------------------
 
