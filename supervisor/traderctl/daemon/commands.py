@@ -146,3 +146,20 @@ async def _chain(first: list[dict[str, Any]], live: Any) -> Any:
             yield event
     finally:
         await live.aclose()
+
+
+@command("publish")
+async def publish(sup: Supervisor, args: dict[str, Any]) -> dict[str, Any]:
+    """A client's audit record onto the event stream (``traderctl events`` shows it).
+
+    Only ``audit_*`` names, so a client cannot forge the supervisor's own events; the
+    ``control_request`` event emitted before this one carries the peer's verified uid/pid.
+    """
+    name, fields = args.get("event"), args.get("fields") or {}
+    if not isinstance(name, str) or not name.startswith("audit_") or not name.isidentifier():
+        raise RequestError("event must be an audit_* name")
+    if not isinstance(fields, dict):
+        raise RequestError("fields must be a mapping")
+    event = Event(name, fields)
+    sup.emit(event)
+    return {"event": name, "ts": event.ts.isoformat()}
