@@ -119,7 +119,7 @@ async def fills(ib: Any, since: datetime | None) -> list[dict[str, Any]]:
         if since and when < since:
             continue
         rows.append({"time": when.astimezone(UTC).isoformat(), "orderId": ex.orderId,
-                     "execId": ex.execId, "account": ex.acctNumber,
+                     "permId": ex.permId, "execId": ex.execId, "account": ex.acctNumber,
                      "symbol": fill.contract.symbol, "side": ex.side, "shares": float(ex.shares),
                      "price": float(ex.price), "commission": cr.commission or None,
                      "currency": cr.currency or None})

@@ -18,21 +18,30 @@ from traderctl_orders.tws import OrderRefused, connected
 POLL_SECONDS = 0.5
 
 
-async def snapshot(ib: Any, order_id: int | None) -> list[dict[str, Any]]:
-    """The watched orders now (open or completed), each with its fills."""
+async def snapshot(ib: Any, order_id: int | None, perm_ids: set[int]) -> list[dict[str, Any]]:
+    """The watched orders now (open or completed), each with its fills. Completed orders
+    are matched by the permIds seen while open (TWS may not repeat the orderId there)."""
     trades = list(await ib.reqAllOpenOrdersAsync())
-    open_ids = {t.order.permId for t in trades}
-    trades += [t for t in await ib.reqCompletedOrdersAsync(False)
-               if t.order.permId not in open_ids]
     if order_id is not None:
         trades = [t for t in trades if t.order.orderId == order_id]
+    perm_ids.update(t.order.permId for t in trades)
+    open_ids = {t.order.permId for t in trades}
+    trades += [t for t in await ib.reqCompletedOrdersAsync(False)
+               if t.order.permId not in open_ids
+               and (t.order.permId in perm_ids or order_id is None)]
     rows = await order_rows(ib, trades)
-    by_order: dict[int, list[dict[str, Any]]] = {}
+    by_perm: dict[int, list[dict[str, Any]]] = {}
     for fill in await fills(ib, None):
-        by_order.setdefault(fill["orderId"], []).append(fill)
+        by_perm.setdefault(fill["permId"], []).append(fill)
     for row in rows:
-        mine = by_order.get(row["orderId"], [])
+        if order_id is not None:
+            row["orderId"] = order_id
+        mine = by_perm.get(row["permId"], [])
         row["fills"] = len(mine)
+        shares = sum(f["shares"] for f in mine)
+        if shares > row["filled"]:  # completed orders come back without their fill figures
+            row["filled"] = shares
+            row["avgFillPrice"] = sum(f["shares"] * f["price"] for f in mine) / shares
         row["commission"] = sum(f["commission"] or 0 for f in mine) or None
     return rows
 
@@ -50,12 +59,13 @@ async def run_watch(config: Any, order_id: int | None, timeout: float | None) ->
     loop = asyncio.get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
     seen: dict[Any, Any] = {}
+    perm_ids: set[int] = set()
     async with connected(config, offset=2) as ib:
         live = _live_table() if terminal else None
         while True:
-            rows = await snapshot(ib, order_id)
+            rows = await snapshot(ib, order_id, perm_ids)
             if order_id is not None and not rows:
-                raise OrderRefused(f"no order {order_id}")
+                raise OrderRefused(f"no open order {order_id}")
             if live is not None:
                 live.update(_table(rows, columns), refresh=True)
             for row in rows:
