@@ -60,7 +60,7 @@ class _TifParser(click.Command):
         return super().parse_args(ctx, rest)
 
 
-@order.command("place", cls=_TifParser, epilog=GRAMMAR.replace("\n", "\n\n"))
+@order.command("place", cls=_TifParser, epilog="\b\n" + GRAMMAR)
 @click.argument("symbol")
 @click.argument("action", type=click.Choice(["BUY", "SELL"], case_sensitive=False))
 @click.argument("qty")

@@ -8,6 +8,7 @@ Symbols stay text here; :mod:`traderctl_orders.wire` resolves them to conId/exch
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -221,8 +222,9 @@ def _change(t: _Tokens) -> ChangeCond:
     return ChangeCond(symbol, is_more, t.number("a percent change", percent=True))
 
 
-_PARSERS = {"price": _price, "time": _time, "margin": _margin, "execution": _execution,
-            "volume": _volume, "change": _change}
+_PARSERS: dict[str, Callable[[_Tokens], Condition]] = {
+    "price": _price, "time": _time, "margin": _margin, "execution": _execution,
+    "volume": _volume, "change": _change}
 
 
 def _op(is_more: bool) -> str:

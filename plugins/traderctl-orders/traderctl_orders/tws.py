@@ -107,9 +107,16 @@ async def place_all(ib: Any, contract: Any, orders: list[Any], keep_ids: bool = 
     finally:
         ib.errorEvent -= on_error
     if answer.errors:
-        raise OrderRefused("; ".join(f"IB error {c} on order {i}: {t}"
-                                     for i, c, t in answer.errors))
+        raise OrderRefused("; ".join(_refusal(i, c, t) for i, c, t in answer.errors))
     return trades
+
+
+def _refusal(order_id: int, code: int, text: str) -> str:
+    hint = ""
+    if "read-only" in text.lower():
+        hint = (" (the API session is read-only: TWS Configure > API > Settings > "
+                "Read-Only API, or IBC's ReadOnlyApi=no)")
+    return f"IB refused order {order_id}: error {code}: {text}{hint}"
 
 
 async def settle(trades: list[Any], answer: Answer | None = None, fresh: bool = False,
