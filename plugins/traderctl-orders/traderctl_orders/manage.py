@@ -30,8 +30,8 @@ def _price(value: Any) -> float | None:
 def _row(t: Any, names: dict[int, str]) -> dict[str, Any]:
     o, s = t.order, t.orderStatus
     conds = [from_ib(c, names) for c in o.conditions]
-    any_of = bool(conds) and all(c.conjunction == "o" for c in o.conditions[:-1]) \
-        and len(conds) > 1
+    # Our syntax joins all by one conjunction; OR when the joining flags say so.
+    any_of = len(conds) > 1 and all(c.conjunction == "o" for c in o.conditions[:-1])
     return {"orderId": o.orderId, "permId": o.permId or s.permId, "clientId": o.clientId,
             "parentId": o.parentId, "account": o.account, "symbol": t.contract.symbol,
             "action": o.action, "quantity": float(o.totalQuantity), "orderType": o.orderType,

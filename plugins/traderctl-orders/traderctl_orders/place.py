@@ -67,7 +67,7 @@ def run_place(app: App, symbol: str, action: str, qty: str, opts: dict[str, Any]
 async def _place(app: App, t: Ticket, secs: dict[str, SecurityDefinition],
                  opts: dict[str, Any]) -> dict[str, Any]:
     from traderctl_orders import audit
-    from traderctl_orders.safety import check_limits, choose_account, confirm_live
+    from traderctl_orders.safety import check_limits, choose_account, confirm_live, is_live
     from traderctl_orders.tws import connected, place_all
 
     config = app.config
@@ -80,7 +80,7 @@ async def _place(app: App, t: Ticket, secs: dict[str, SecurityDefinition],
         notional = check_limits(config, t.symbol, t.quantity, price, sec.multiplier)
         orders = build(t, secs, account)
         plan = {"order": t.describe(), "symbol": t.symbol, "conId": sec.con_id,
-                "exchange": sec.exchange, "account": account, "live": account[:1] != "D",
+                "exchange": sec.exchange, "account": account, "live": is_live(account),
                 "notional": None if notional is None else float(notional),
                 "conditions": t.conditions_text, "orders": [order_fields(o) for o in orders]}
         if opts["dry_run"]:

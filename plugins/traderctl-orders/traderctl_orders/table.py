@@ -14,11 +14,16 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
-    from rich.console import Console
+def build_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Any:
     from rich.table import Table
 
     table = Table(*columns)
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
-    Console(soft_wrap=True).print(table)
+    return table
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    from rich.console import Console
+
+    Console(soft_wrap=True).print(build_table(rows, columns))

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from traderctl_orders.manage import DONE, fills, order_rows
+from traderctl_orders.table import build_table
 from traderctl_orders.tws import OrderRefused, connected
 
 POLL_SECONDS = 0.5
@@ -67,7 +68,7 @@ async def run_watch(config: Any, order_id: int | None, timeout: float | None) ->
             if order_id is not None and not rows:
                 raise OrderRefused(f"no open order {order_id}")
             if live is not None:
-                live.update(_table(rows, columns), refresh=True)
+                live.update(build_table(rows, columns), refresh=True)
             for row in rows:
                 key = row["permId"] or row["orderId"]
                 if seen.get(key) != row and live is None:
@@ -87,13 +88,3 @@ def _live_table() -> Any:
     live.start()
     return live
 
-
-def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Any:
-    from rich.table import Table
-
-    from traderctl_orders.table import _cell
-
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    return table
