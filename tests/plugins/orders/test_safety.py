@@ -135,3 +135,17 @@ def test_audit_events_reach_the_supervisor(sim_tws: Any, cli: Any, tmp_path: Pat
             "audit_order_sent", "audit_order_cancelled"]
     finally:
         daemon.stop()
+
+
+def test_read_only_session_refused_with_ibs_reason(sim_tws: Any, order_cli: Any) -> None:
+    from tests.plugins.orders.readonly import ReadOnlyProxy
+
+    proxy = ReadOnlyProxy(sim_tws.port).start()
+    try:
+        result = order_cli(proxy, "place", "AAPL", "BUY", "1", "--lmt", "1")
+    finally:
+        proxy.stop()
+    assert result.exit_code == 1, result.output
+    assert "error 321" in result.stderr and "Read-Only mode" in result.stderr
+    assert "read-only" in result.stderr and len(proxy.refused) == 1
+    assert sim_tws.requests_named("placeOrder") == []
