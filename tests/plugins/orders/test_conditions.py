@@ -7,9 +7,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from traderctl.securities import SecurityDefinition
 from traderctl_orders.conditions import (
     TRIGGER_METHODS,
     ChangeCond,
@@ -23,6 +24,7 @@ from traderctl_orders.conditions import (
     format_condition,
     parse,
 )
+from traderctl_orders.wire import from_ib, parse_tws_time, to_ib
 
 NY = ZoneInfo("America/New_York")
 
@@ -93,6 +95,36 @@ conditions = st.one_of(
 )
 
 
+@settings(deadline=None)
 @given(conditions)
 def test_round_trip(condition: object) -> None:
     assert parse(format_condition(condition)) == condition  # type: ignore[arg-type]
+
+
+def _secs(condition: object) -> dict[str, SecurityDefinition]:
+    symbol = getattr(condition, "symbol", None)
+    if symbol is None:
+        return {}
+    return {symbol: SecurityDefinition(4242, symbol.split(":")[0], "STK", "SMART", "", "USD")}
+
+
+@settings(deadline=None)  # the first example imports ib_async; the machine is shared
+@given(conditions)
+def test_wire_round_trip(condition: object) -> None:
+    """Our condition -> the ib_async object sent -> our condition again."""
+    secs = _secs(condition)
+    sent = to_ib(condition, secs, "a")  # type: ignore[arg-type]
+    names = {4242: getattr(condition, "symbol", "")}
+    back = from_ib(sent, names)
+    if isinstance(condition, ExecutionCond):  # IB's execution condition carries the bare symbol
+        condition = ExecutionCond(condition.symbol.split(":")[0], condition.sec_type,
+                                  condition.exchange)
+        back = ExecutionCond(back.symbol, back.sec_type, back.exchange)  # type: ignore[union-attr]
+    assert back == condition
+
+
+def test_time_goes_in_tws_form() -> None:
+    sent = to_ib(parse("time >= 2026-11-23 14:30 America/New_York"), {}, "o")
+    assert (sent.time, sent.conjunction, sent.isMore) == (
+        "20261123 14:30:00 America/New_York", "o", True)
+    assert parse_tws_time("20261123-19:30:00") == datetime(2026, 11, 23, 14, 30, tzinfo=NY)
