@@ -21,18 +21,21 @@ POLL_SECONDS = 0.5
 
 async def snapshot(ib: Any, order_id: int | None, perm_ids: set[int]) -> list[dict[str, Any]]:
     """The watched orders now (open or completed), each with its fills. Completed orders
-    are matched by the permIds seen while open (TWS may not repeat the orderId there)."""
+    are matched by permId, seen while open or in the order's executions (TWS may not
+    repeat the orderId of a completed order)."""
     trades = list(await ib.reqAllOpenOrdersAsync())
     if order_id is not None:
         trades = [t for t in trades if t.order.orderId == order_id]
     perm_ids.update(t.order.permId for t in trades)
+    executions = await fills(ib, None)
+    perm_ids.update(f["permId"] for f in executions if f["orderId"] == order_id)
     open_ids = {t.order.permId for t in trades}
     trades += [t for t in await ib.reqCompletedOrdersAsync(False)
                if t.order.permId not in open_ids
                and (t.order.permId in perm_ids or order_id is None)]
     rows = await order_rows(ib, trades)
     by_perm: dict[int, list[dict[str, Any]]] = {}
-    for fill in await fills(ib, None):
+    for fill in executions:
         by_perm.setdefault(fill["permId"], []).append(fill)
     for row in rows:
         if order_id is not None:

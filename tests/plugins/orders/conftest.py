@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,3 +71,32 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 def status_of(sim: Any, order_id: int) -> str:
     return next(r.status for r in sim.orders if r.order_id == order_id)
+
+
+def run_in_pty(args: list[str], cwd: Path, answer: bytes = b"") -> tuple[int, str]:
+    """The real CLI on a pseudo-terminal; ``answer`` is typed at the prompt."""
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADERCTL_")}
+    proc = subprocess.Popen([sys.executable, "-m", "traderctl", *args], cwd=cwd,
+                            stdin=follower, stdout=follower, stderr=follower,
+                            env={**env, "COLUMNS": "200"})
+    os.close(follower)
+    seen, answered = b"", False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if answer and not answered and b"Send this order?" in seen:
+            os.write(leader, answer)
+            answered = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(leader)
+    return proc.wait(10), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.plugins.orders.conftest import placed, status_of, wait_for
+from tests.plugins.orders.conftest import placed, run_in_pty, status_of, wait_for
 
 # The simulator evaluates conditions in regular trading hours only, as IB does, unless
 # the order allows otherwise; tests run at any hour.
@@ -123,3 +123,14 @@ def test_watch_until_filled_as_json_lines(market_sim: Any, order_cli: Any,
     assert watcher.returncode == 0, err
     last = json.loads(out.splitlines()[-1])
     assert last["status"] == "Filled" and last["filled"] == 3 and last["fills"] >= 1, last
+
+
+def test_watch_on_a_terminal_shows_a_table(market_sim: Any, order_cli: Any,
+                                           orders_config: Path) -> None:
+    [row] = placed(order_cli(market_sim, "place", "AAPL", "BUY", "4", "--lmt", "105", "--json"))
+    wait_for(lambda: status_of(market_sim, row["orderId"]) == "Filled")
+    code, screen = run_in_pty(["--set", f"ib.port={market_sim.port}", "--log-level", "warning",
+                               "order", "watch", str(row["orderId"]), "--timeout", "20"],
+                              orders_config.parent.parent)
+    assert code == 0, screen
+    assert "orderId" in screen and "Filled" in screen and "AAPL" in screen

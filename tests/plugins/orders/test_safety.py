@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.plugins.orders.conftest import placed, wait_for
+from tests.plugins.orders.conftest import placed, run_in_pty, wait_for
 
 LIVE = "U7654321"
 
@@ -63,37 +58,10 @@ def test_live_account_without_terminal_needs_yes(live_sim: Any, order_cli: Any) 
     assert row["status"] == "Submitted"
 
 
-def _run_in_pty(args: list[str], cwd: Path, answer: bytes) -> tuple[int, str]:
-    """The real CLI on a pseudo-terminal; ``answer`` is typed at the prompt."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "traderctl", *args], cwd=cwd,
-                            stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    seen, answered = b"", False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        if not answered and b"Send this order?" in seen:
-            os.write(leader, answer)
-            answered = True
-        if proc.poll() is not None and not ready:
-            break
-    os.close(leader)
-    return proc.wait(10), seen.decode(errors="replace")
-
-
 @pytest.mark.parametrize(("answer", "sent"), [(b"y\n", True), (b"n\n", False)])
 def test_live_account_interactive_confirmation(live_sim: Any, orders_config: Path,
                                                answer: bytes, sent: bool) -> None:
-    code, screen = _run_in_pty(
+    code, screen = run_in_pty(
         ["--set", f"ib.port={live_sim.port}", "--log-level", "warning", "order", "place",
          "AAPL", "BUY", "7", "--lmt", "10", "--when", "margin >= 10%"],
         orders_config.parent.parent, answer)
