@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -21,12 +21,12 @@ def order() -> None:
     """Place, list, watch, modify and cancel orders, with IB order conditions."""
 
 
-def _run(work: Callable[[], Awaitable[T]]) -> T:
+def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """One asyncio run; a refusal is one clear line and exit 1."""
     from traderctl_orders.tws import OrderRefused
 
     try:
-        return asyncio.run(work())  # type: ignore[arg-type]
+        return asyncio.run(work())
     except OrderRefused as exc:
         click.echo(f"error: {exc}", err=True)
         raise click.exceptions.Exit(1) from None

@@ -133,8 +133,7 @@ def build(t: Ticket, secs: dict[str, SecurityDefinition], account: str) -> list[
         child.auxPrice = float(t.stop_loss)
         orders.append(child)
     for child in orders[1:]:
-        child.transmit = False
-        child.ocaType = 1  # cancel the other child with block when one fills
+        child.transmit = False  # IB holds the bracket until its last order is transmitted
     orders[-1].transmit = True
     return orders
 

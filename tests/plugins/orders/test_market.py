@@ -44,6 +44,12 @@ def test_price_condition_fires_and_the_order_fills(market_sim: Any, order_cli: A
     assert fills.exit_code == 0, fills.output
     [fill] = [f for f in json.loads(fills.stdout) if f["orderId"] == oid]
     assert fill["shares"] == 10 and fill["side"] == "BOT" and fill["price"] >= 120
+    recent = order_cli(market_sim, "fills", "--since", "1h", "--json")
+    assert [f["orderId"] for f in json.loads(recent.stdout)] == [oid]
+    future = order_cli(market_sim, "fills", "--since", "2100-01-01T00:00:00", "--json")
+    assert json.loads(future.stdout) == []
+    bad = order_cli(market_sim, "fills", "--since", "yesterday-ish")
+    assert bad.exit_code == 1 and "--since" in bad.stderr
 
 
 def test_cancel_when_met(market_sim: Any, order_cli: Any) -> None:
