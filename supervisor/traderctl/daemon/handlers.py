@@ -31,7 +31,7 @@ MAX_LIST = 1000
 
 @dataclass(frozen=True)
 class Arg:
-    """One request argument: ``kind`` is bool, int, float, str or list (of str)."""
+    """One request argument: ``kind`` is bool, int, float, str, list (of str) or dict."""
 
     kind: type
     default: Any
@@ -56,11 +56,13 @@ class Arg:
                 raise RequestError(f"{key} must be a list of names")
         if isinstance(value, str) and len(value) > MAX_NAME:
             raise RequestError(f"{key} is too long")
+        if isinstance(value, dict) and len(value) > MAX_LIST:
+            raise RequestError(f"{key} has too many keys")
         return value
 
 
 _KIND_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
-               list: "a list of names"}
+               list: "a list of names", dict: "a mapping"}
 
 
 @dataclass(frozen=True)
@@ -245,3 +247,18 @@ async def _chain(first: list[dict[str, Any]], live: Any) -> Any:
             yield event
     finally:
         await live.aclose()
+
+
+@command("publish", {"event": Arg(str, ""), "fields": Arg(dict, {})})
+async def publish(sup: Supervisor, args: dict[str, Any]) -> dict[str, Any]:
+    """A client's audit record onto the event stream (``traderctl events`` shows it).
+
+    Only ``audit_*`` names, so a client cannot forge the supervisor's own events; the
+    ``control_request`` event emitted before this one carries the peer's verified uid/pid.
+    """
+    name = args["event"]
+    if not name.startswith("audit_") or not name.isidentifier():
+        raise RequestError("event must be an audit_* name")
+    event = Event(name, args["fields"])
+    sup.emit(event)
+    return {"event": name, "ts": event.ts.isoformat()}

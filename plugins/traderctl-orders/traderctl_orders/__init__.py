@@ -1,0 +1,1 @@
+"""traderctl-orders: order placement with IB order conditions (see plugin.py)."""

@@ -1,0 +1,224 @@
+"""``traderctl order ...``: the click group (imported only when an order command runs)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import click
+
+from traderctl.cli.app import App, pass_app
+from traderctl_orders.conditions import GRAMMAR
+
+T = TypeVar("T")
+
+
+@click.group("order")
+def order() -> None:
+    """Place, list, watch, modify and cancel orders, with IB order conditions."""
+
+
+def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """One asyncio run; a refusal is one clear line and exit 1."""
+    from traderctl_orders.tws import OrderRefused
+
+    try:
+        return asyncio.run(work())
+    except OrderRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise click.exceptions.Exit(1) from None
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    from traderctl_orders.table import print_table
+
+    print_table(rows, columns)
+
+
+class _TifParser(click.Command):
+    """--tif takes one word, or two for GTD (click options have a fixed arity)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest: list[str] = []
+        i = 0
+        while i < len(args):
+            if args[i] == "--tif" and i + 1 < len(args):
+                tif = [args[i + 1]]
+                if args[i + 1].upper() == "GTD" and i + 2 < len(args):
+                    tif.append(args[i + 2])
+                ctx.meta["orders.tif"] = tif
+                i += len(tif) + 1
+                continue
+            rest.append(args[i])
+            i += 1
+        return super().parse_args(ctx, rest)
+
+
+@order.command("place", cls=_TifParser, epilog="\b\n" + GRAMMAR)
+@click.argument("symbol")
+@click.argument("action", type=click.Choice(["BUY", "SELL"], case_sensitive=False))
+@click.argument("qty")
+@click.option("--lmt", help="Limit price (with --stp: stop-limit).")
+@click.option("--mkt", is_flag=True, help="Market order.")
+@click.option("--stp", help="Stop price.")
+@click.option("--trail", help="Trailing stop: an AMOUNT or PCT%.")
+@click.option("--outside-rth", is_flag=True, help="Allow filling outside regular hours.")
+@click.option("--when", multiple=True, metavar="COND", help="A condition (repeatable).")
+@click.option("--any", "any_", is_flag=True, help="Join the conditions by OR (default AND).")
+@click.option("--cancel-when-met", is_flag=True, help="Cancel instead of submit when met.")
+@click.option("--conditions-outside-rth", is_flag=True,
+              help="Conditions may be met outside regular trading hours.")
+@click.option("--take-profit", help="Bracket: a limit order on the other side at PRICE.")
+@click.option("--stop-loss", help="Bracket: a stop order on the other side at PRICE.")
+@click.option("--oca", help="One-cancels-all group name.")
+@click.option("--account", help="Account (default: the only managed account).")
+@click.option("--dry-run", is_flag=True, help="Print the exact order; send nothing.")
+@click.option("--what-if", is_flag=True, help="IB's margin/commission estimate; send nothing.")
+@click.option("--yes", is_flag=True, help="No confirmation for a live account.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@pass_app
+def place(app: App, symbol: str, action: str, qty: str, **opts: Any) -> None:
+    """Place an order for SYMBOL: BUY|SELL QTY, optionally waiting on --when conditions.
+
+    --tif DAY|GTC|IOC|GTD DATE (GTD takes 'YYYYMMDD HH:MM:SS ZONE').
+    """
+    from traderctl_orders.place import run_place
+
+    opts["json"] = opts.pop("as_json")
+    opts["any"] = opts.pop("any_")
+    opts["when"] = list(opts["when"])
+    opts["tif"] = click.get_current_context().meta.get("orders.tif") or ["DAY"]
+    run_place(app, symbol, action, qty, opts)
+
+
+
+
+@order.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@pass_app
+def list_(app: App, as_json: bool) -> None:
+    """Open orders of every client, conditions in the --when syntax."""
+    from traderctl_orders.manage import open_rows
+    from traderctl_orders.tws import connected
+
+    async def work() -> list[dict[str, Any]]:
+        async with connected(app.config, offset=1) as ib:
+            return await open_rows(ib)
+
+    _emit(_run(work), as_json, ("orderId", "symbol", "action", "quantity", "orderType",
+                                "lmtPrice", "auxPrice", "status", "filled", "conditions"))
+
+
+@order.command("show")
+@click.argument("order_id", type=int)
+@pass_app
+def show(app: App, order_id: int) -> None:
+    """One open order, every field (JSON)."""
+    from traderctl_orders.manage import open_rows
+    from traderctl_orders.tws import OrderRefused, connected
+
+    async def work() -> dict[str, Any]:
+        async with connected(app.config, offset=1) as ib:
+            for row in await open_rows(ib):
+                if row["orderId"] == order_id:
+                    return row
+        raise OrderRefused(f"no open order {order_id}")
+
+    click.echo(json.dumps(_run(work), default=str, indent=2))
+
+
+@order.command("cancel")
+@click.argument("order_ids", nargs=-1, type=int)
+@click.option("--all", "all_", is_flag=True, help="Cancel every open order (global cancel).")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@pass_app
+def cancel(app: App, order_ids: tuple[int, ...], all_: bool, as_json: bool) -> None:
+    """Cancel orders placed by the order commands (or --all of every client)."""
+    from traderctl_orders import audit, manage
+    from traderctl_orders.tws import connected
+
+    if bool(order_ids) == all_:
+        raise click.UsageError("give order ids or --all")
+
+    async def work() -> list[dict[str, Any]]:
+        async with connected(app.config) as ib:
+            if all_:
+                return await manage.cancel_all(ib)
+            return await manage.cancel(ib, list(order_ids))
+
+    rows = _run(work)
+    for row in rows:
+        audit.record(app.config, app.control_socket(), "audit_order_cancelled", row)
+    _emit(rows, as_json, ("orderId", "symbol", "status"))
+
+
+@order.command("modify")
+@click.argument("order_id", type=int)
+@click.option("--lmt", help="New limit price.")
+@click.option("--qty", help="New total quantity.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@pass_app
+def modify(app: App, order_id: int, lmt: str | None, qty: str | None, as_json: bool) -> None:
+    """Change an open order's limit price and/or quantity (limits checked again)."""
+    from traderctl_orders import audit, manage
+    from traderctl_orders.safety import check_limits
+    from traderctl_orders.ticket import TicketError, decimal_option
+    from traderctl_orders.tws import connected
+
+    try:
+        new_lmt, new_qty = decimal_option(lmt, "--lmt"), decimal_option(qty, "--qty")
+    except TicketError as exc:
+        raise click.UsageError(str(exc)) from None
+    if new_lmt is None and new_qty is None:
+        raise click.UsageError("give --lmt and/or --qty")
+
+    async def work() -> dict[str, Any]:
+        async with connected(app.config) as ib:
+            trade = manage.find_own(ib, order_id)
+            o = trade.order
+            quantity = new_qty if new_qty is not None else Decimal(str(o.totalQuantity))
+            price = new_lmt if new_lmt is not None else manage.order_price(o)
+            check_limits(app.config, trade.contract.symbol, quantity, price, None)
+            trade, changes = await manage.modify(ib, order_id, new_lmt, new_qty)
+            return {"orderId": order_id, "symbol": trade.contract.symbol,
+                    "status": trade.orderStatus.status, "changes": changes}
+
+    row = _run(work)
+    audit.record(app.config, app.control_socket(), "audit_order_modified", row)
+    _emit([row], as_json, ("orderId", "symbol", "status", "changes"))
+
+
+@order.command("fills")
+@click.option("--since", help="ISO time (UTC if no zone) or a duration back (2h, 1d).")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@pass_app
+def fills(app: App, since: str | None, as_json: bool) -> None:
+    """Executions with their commission."""
+    from traderctl_orders import manage
+    from traderctl_orders.tws import connected
+
+    async def work() -> list[dict[str, Any]]:
+        start = manage.parse_since(since)
+        async with connected(app.config, offset=1) as ib:
+            return await manage.fills(ib, start)
+
+    _emit(_run(work), as_json, ("time", "orderId", "symbol", "side", "shares", "price",
+                                "commission"))
+
+
+@order.command("watch")
+@click.argument("order_id", type=int, required=False)
+@click.option("--timeout", type=float, default=None, help="Stop after this many seconds.")
+@pass_app
+def watch(app: App, order_id: int | None, timeout: float | None) -> None:
+    """Live status, fills and commission until filled or cancelled (JSON lines off a
+    terminal, a table on one)."""
+    from traderctl_orders.watch import run_watch
+
+    _run(lambda: run_watch(app.config, order_id, timeout))

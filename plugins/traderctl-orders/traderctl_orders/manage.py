@@ -1,0 +1,135 @@
+"""``order list|show|cancel|modify|fills``: the orders TWS holds, in our condition syntax."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from traderctl_orders.conditions import format_all
+from traderctl_orders.tws import OrderRefused, names_for, settle
+from traderctl_orders.wire import from_ib
+
+DONE = {"Filled", "Cancelled", "ApiCancelled", "Inactive"}
+
+
+async def order_rows(ib: Any, trades: list[Any]) -> list[dict[str, Any]]:
+    """One row per trade; conditions printed back in the ``--when`` syntax."""
+    known = {t.contract.conId: t.contract.symbol for t in trades if t.contract.conId}
+    con_ids = {int(c.conId) for t in trades for c in t.order.conditions if hasattr(c, "conId")}
+    names = await names_for(ib, con_ids, known)
+    return [_row(t, names) for t in trades]
+
+
+def _price(value: Any) -> float | None:
+    from ib_async.util import UNSET_DOUBLE
+
+    return None if value in (UNSET_DOUBLE, None) else float(value)
+
+
+def _row(t: Any, names: dict[int, str]) -> dict[str, Any]:
+    o, s = t.order, t.orderStatus
+    conds = [from_ib(c, names) for c in o.conditions]
+    # Our syntax joins all by one conjunction; OR when the joining flags say so.
+    any_of = len(conds) > 1 and all(c.conjunction == "o" for c in o.conditions[:-1])
+    return {"orderId": o.orderId, "permId": o.permId or s.permId, "clientId": o.clientId,
+            "parentId": o.parentId, "account": o.account, "symbol": t.contract.symbol,
+            "action": o.action, "quantity": float(o.totalQuantity), "orderType": o.orderType,
+            "lmtPrice": _price(o.lmtPrice), "auxPrice": _price(o.auxPrice), "tif": o.tif,
+            "ocaGroup": o.ocaGroup, "status": s.status, "filled": float(s.filled or 0),
+            "avgFillPrice": _price(s.avgFillPrice) or None,
+            "conditions": format_all(conds, any_of), "any": any_of,
+            "cancelWhenMet": bool(o.conditionsCancelOrder),
+            "conditionsOutsideRth": bool(o.conditionsIgnoreRth)}
+
+
+async def open_rows(ib: Any) -> list[dict[str, Any]]:
+    trades = await ib.reqAllOpenOrdersAsync()
+    return await order_rows(ib, list(trades))
+
+
+def find_own(ib: Any, order_id: int) -> Any:
+    """This client's open trade ``order_id`` (IB lets only the placing client change it)."""
+    for trade in ib.openTrades():
+        if trade.order.orderId == order_id:
+            return trade
+    raise OrderRefused(f"no open order {order_id} placed by this client id "
+                       f"({ib.client.clientId}); see `traderctl order list`")
+
+
+async def cancel(ib: Any, order_ids: list[int]) -> list[dict[str, Any]]:
+    trades = [find_own(ib, i) for i in order_ids]
+    for trade in trades:
+        ib.cancelOrder(trade.order)
+    await settle(trades, done=DONE)
+    return [{"orderId": t.order.orderId, "symbol": t.contract.symbol,
+             "status": t.orderStatus.status} for t in trades]
+
+
+async def cancel_all(ib: Any) -> list[dict[str, Any]]:
+    before = await ib.reqAllOpenOrdersAsync()
+    ib.reqGlobalCancel()
+    await settle(list(before), done=DONE)
+    return [{"orderId": t.order.orderId, "clientId": t.order.clientId,
+             "symbol": t.contract.symbol, "status": t.orderStatus.status} for t in before]
+
+
+async def modify(ib: Any, order_id: int, lmt: Decimal | None, qty: Decimal | None
+                 ) -> tuple[Any, dict[str, Any]]:
+    trade = find_own(ib, order_id)
+    order = trade.order
+    changes: dict[str, Any] = {}
+    if lmt is not None:
+        changes["lmtPrice"] = {"from": _price(order.lmtPrice), "to": float(lmt)}
+        order.lmtPrice = float(lmt)
+    if qty is not None:
+        changes["quantity"] = {"from": float(order.totalQuantity), "to": float(qty)}
+        order.totalQuantity = float(qty)
+    from traderctl_orders.tws import place_all
+
+    await place_all(ib, trade.contract, [order], keep_ids=True)
+    return trade, changes
+
+
+def parse_since(text: str | None) -> datetime | None:
+    """``--since``: an ISO date/time (no zone: UTC) or a duration back from now (``2h``)."""
+    if not text:
+        return None
+    from traderctl.durations import parse_duration
+
+    try:
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise OrderRefused(f"--since: not a time or duration: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def fills(ib: Any, since: datetime | None) -> list[dict[str, Any]]:
+    from ib_async import ExecutionFilter
+
+    flt = ExecutionFilter(time=f"{since:%Y%m%d-%H:%M:%S}") if since else ExecutionFilter()
+    rows = []
+    for fill in await ib.reqExecutionsAsync(flt):
+        ex, cr = fill.execution, fill.commissionReport
+        when = fill.time if fill.time.tzinfo else fill.time.replace(tzinfo=UTC)
+        if since and when < since:
+            continue
+        rows.append({"time": when.astimezone(UTC).isoformat(), "orderId": ex.orderId,
+                     "permId": ex.permId, "execId": ex.execId, "account": ex.acctNumber,
+                     "symbol": fill.contract.symbol, "side": ex.side, "shares": float(ex.shares),
+                     "price": float(ex.price), "commission": cr.commission or None,
+                     "currency": cr.currency or None})
+    return rows
+
+
+def order_price(order: Any) -> Decimal | None:
+    """The price a limit check uses for an existing order (limit, else stop)."""
+    for value in (order.lmtPrice, order.auxPrice):
+        price = _price(value)
+        if price:
+            return Decimal(str(price))
+    return None

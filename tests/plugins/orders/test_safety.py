@@ -1,0 +1,119 @@
+"""Safety before sending: limits, the account allow-list, a live account's confirmation,
+and the audit events that reach `traderctl events`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.plugins.orders.conftest import placed, run_in_pty, wait_for
+
+LIVE = "U7654321"
+
+
+@pytest.fixture
+def live_sim(sim_tws_factory: Any, tmp_path: Path) -> Any:
+    scenario = tmp_path / "live.json"
+    scenario.write_text(json.dumps({"accounts": [LIVE]}))
+    return sim_tws_factory(scenario_path=str(scenario))
+
+
+def add_orders_section(config: Path, section: str) -> None:
+    config.write_text(config.read_text() + section)
+
+
+def test_limits_refuse_before_sending(sim_tws: Any, order_cli: Any, orders_config: Path
+                                      ) -> None:
+    add_orders_section(orders_config, "orders:\n  max_quantity: 100\n  symbols:\n"
+                                      "    AAPL: {max_notional: 1000}\n")
+    too_many = order_cli(sim_tws, "place", "MSFT", "BUY", "101", "--lmt", "1")
+    assert too_many.exit_code == 1
+    assert "quantity 101 exceeds orders.max_quantity 100" in too_many.stderr
+    too_big = order_cli(sim_tws, "place", "AAPL", "BUY", "20", "--lmt", "100")
+    assert too_big.exit_code == 1
+    assert "notional 2000 exceeds orders.symbols.AAPL.max_notional 1000" in too_big.stderr
+    assert sim_tws.requests_named("placeOrder") == []
+    placed(order_cli(sim_tws, "place", "AAPL", "BUY", "5", "--lmt", "100", "--json"))
+
+
+def test_account_allow_list(sim_tws: Any, order_cli: Any, orders_config: Path) -> None:
+    add_orders_section(orders_config, "orders:\n  accounts: [DU999999]\n")
+    result = order_cli(sim_tws, "place", "AAPL", "BUY", "1", "--lmt", "1")
+    assert result.exit_code == 1 and "not in orders.accounts" in result.stderr
+    other = order_cli(sim_tws, "place", "AAPL", "BUY", "1", "--lmt", "1", "--account", "DU1")
+    assert other.exit_code == 1 and "not managed" in other.stderr
+    assert sim_tws.requests_named("placeOrder") == []
+
+
+def test_live_account_without_terminal_needs_yes(live_sim: Any, order_cli: Any) -> None:
+    refused = order_cli(live_sim, "place", "AAPL", "BUY", "1", "--lmt", "1")
+    assert refused.exit_code == 1 and "live account" in refused.stderr
+    assert live_sim.requests_named("placeOrder") == []
+    [row] = placed(order_cli(live_sim, "place", "AAPL", "BUY", "1", "--lmt", "1", "--yes",
+                             "--json"))
+    assert row["status"] == "Submitted"
+
+
+@pytest.mark.parametrize(("answer", "sent"), [(b"y\n", True), (b"n\n", False)])
+def test_live_account_interactive_confirmation(live_sim: Any, orders_config: Path,
+                                               answer: bytes, sent: bool) -> None:
+    code, screen = run_in_pty(
+        ["--set", f"ib.port={live_sim.port}", "--log-level", "warning", "order", "place",
+         "AAPL", "BUY", "7", "--lmt", "10", "--when", "margin >= 10%"],
+        orders_config.parent.parent, answer)
+    assert f"LIVE account {LIVE}" in screen
+    assert "BUY 7 AAPL LMT @ 10" in screen and "notional:   70.00" in screen
+    assert "margin >= 10%" in screen
+    assert (code == 0) is sent, screen
+    assert bool(live_sim.requests_named("placeOrder")) is sent
+
+
+def test_audit_events_reach_the_supervisor(sim_tws: Any, cli: Any, tmp_path: Path,
+                                           clean_env: dict[str, str]) -> None:
+    from tests.daemon.conftest import Daemon
+
+    sock = f"{tmp_path}/run/traderctl.sock"
+    config = tmp_path / "configs" / "trader.yaml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(f"supervisor:\n  socket: {sock}\n  data_dir: {tmp_path}/data\n"
+                      "services: {}\n")
+    daemon = Daemon(tmp_path, config, sock, clean_env).start()
+    try:
+        ib = ("--set", f"ib.port={sim_tws.port}", "--log-level", "warning", "order")
+        result = cli(*ib, "place", "AAPL", "BUY", "2", "--lmt", "5", "--json",
+                     entry_points=True)
+        [row] = placed(result)
+        assert cli(*ib, "cancel", str(row["orderId"]), entry_points=True).exit_code == 0
+
+        def audit() -> list[dict[str, Any]]:
+            shown = cli("events", "--json", entry_points=True)
+            items = [json.loads(line) for line in shown.stdout.splitlines()]
+            return [e for e in items if e["event"].startswith("audit_order")]
+
+        sent, cancelled = wait_for(lambda: (lambda a: a if len(a) == 2 else None)(audit()))
+        assert sent["event"] == "audit_order_sent" and sent["orderId"] == row["orderId"]
+        assert sent["caller"]["uid"] == os.getuid() and sent["account"] == "DU123456"
+        assert cancelled["event"] == "audit_order_cancelled"
+        lines = (tmp_path / "data" / "orders" / "audit.jsonl").read_text().splitlines()
+        assert [json.loads(line)["event"] for line in lines] == [
+            "audit_order_sent", "audit_order_cancelled"]
+    finally:
+        daemon.stop()
+
+
+def test_read_only_session_refused_with_ibs_reason(sim_tws: Any, order_cli: Any) -> None:
+    from tests.plugins.orders.readonly import ReadOnlyProxy
+
+    proxy = ReadOnlyProxy(sim_tws.port).start()
+    try:
+        result = order_cli(proxy, "place", "AAPL", "BUY", "1", "--lmt", "1")
+    finally:
+        proxy.stop()
+    assert result.exit_code == 1, result.output
+    assert "error 321" in result.stderr and "Read-Only mode" in result.stderr
+    assert "read-only" in result.stderr and len(proxy.refused) == 1
+    assert sim_tws.requests_named("placeOrder") == []
