@@ -154,7 +154,7 @@ def cancel(app: App, order_ids: tuple[int, ...], all_: bool, as_json: bool) -> N
 
     rows = _run(work)
     for row in rows:
-        audit.record(app.config, app.control_socket(), "audit_order_cancelled", row)
+        audit.record(app.config, app.target().socket, "audit_order_cancelled", row)
     _emit(rows, as_json, ("orderId", "symbol", "status"))
 
 
@@ -190,7 +190,7 @@ def modify(app: App, order_id: int, lmt: str | None, qty: str | None, as_json: b
                     "status": trade.orderStatus.status, "changes": changes}
 
     row = _run(work)
-    audit.record(app.config, app.control_socket(), "audit_order_modified", row)
+    audit.record(app.config, app.target().socket, "audit_order_modified", row)
     _emit([row], as_json, ("orderId", "symbol", "status", "changes"))
 
 

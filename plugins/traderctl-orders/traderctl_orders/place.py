@@ -92,7 +92,7 @@ async def _place(app: App, t: Ticket, secs: dict[str, SecurityDefinition],
         trades = await place_all(ib, contract, orders)
         placed = [_trade_row(tr) for tr in trades]
         for row in placed:
-            audit.record(config, app.control_socket(), "audit_order_sent",
+            audit.record(config, app.target().socket, "audit_order_sent",
                          {**row, "account": account, "conditions": t.conditions_text})
         return {**plan, "placed": placed}
 
