@@ -8,7 +8,12 @@ The simulator runs in its own process (``python -m traderctl.simulator
   ``ib.client.MaxRequests = 0``): contract details and historical-bar
   requests per second, with a bounded number in flight;
 * a raw-socket client that pipelines requests and only counts replies: the
-  server's own ceiling without ib_async's decoding cost.
+  server's own ceiling without ib_async's decoding cost;
+* market data fan-out: 100 streaming reqMktData subscriptions (100 different
+  stocks, quotes every 10 ms, market always open), ticks per second received
+  by a raw socket and by ib_async (target 20,000 ticks/s);
+* order round trips: ib_async places market orders (at most 50 in flight) and
+  waits for each one's execDetails; round trips per second (target 1,000).
 
 Run: ``PYTHONPATH=supervisor .venv/bin/python bench/bench_simulator.py [--seconds 5]``
 """
@@ -48,10 +53,11 @@ SYMBOLS = [
 ]
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, scenario: str | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "supervisor")}
+    extra = ["--scenario", scenario] if scenario else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "traderctl.simulator", "--port", str(port), "--no-limits"],
+        [sys.executable, "-m", "traderctl.simulator", "--port", str(port), "--no-limits", *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -151,6 +157,167 @@ def raw_bench(port: int, seconds: float) -> float:
     return done / elapsed
 
 
+def stock_con_ids(count: int) -> list[int]:
+    from traderctl.simulator.universe import Universe
+
+    listings = [x for x in Universe.load().listings if x.sec_type == "STK"]
+    return [x.con_id for x in listings[:count]]
+
+
+def raw_ticks(port: int, seconds: float, subscriptions: int = 100) -> tuple[float, int]:
+    """Ticks per second to ``subscriptions`` streaming reqMktData on one socket."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(b"API\0" + frame_text("v157..178"))
+    sock.sendall(encode_message([71, 2, 3, ""]))
+    contract_tail = ["", "", "", 0.0, "", "", "SMART", "", "", "", ""]
+    for req_id, con_id in enumerate(stock_con_ids(subscriptions), 1):
+        sock.sendall(encode_message([1, 11, req_id, con_id, *contract_tail, 0, "", 0, 0, ""]))
+    buf, ticks, subscribed = b"", 0, set()
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        buf += sock.recv(1 << 20)
+        while len(buf) >= 4:
+            size = struct.unpack(">I", buf[:4])[0]
+            if len(buf) < 4 + size:
+                break
+            head = buf[4:8]
+            if head[:2] in (b"1\0", b"2\0") or head[:3] == b"45\0":
+                ticks += 1
+                subscribed.add(buf[4 : 4 + size].split(b"\0")[2])
+            buf = buf[4 + size :]
+    elapsed = time.perf_counter() - started
+    sock.close()
+    return ticks / elapsed, len(subscribed)
+
+
+async def ib_async_ticks(port: int, seconds: float, subscriptions: int = 100) -> float:
+    """Ticks per second as ib_async decodes them (every tick of every Ticker)."""
+    from ib_async import Contract
+
+    ib = IB()
+    await ib.connectAsync("127.0.0.1", port, clientId=4, timeout=10)
+    ib.client.MaxRequests = 0
+    count = 0
+
+    def on_pending(tickers: set) -> None:
+        nonlocal count
+        count += sum(len(t.ticks) for t in tickers) + sum(1 for t in tickers for _ in t.tickByTicks)
+
+    try:
+        for con_id in stock_con_ids(subscriptions):
+            ib.reqMktData(Contract(conId=con_id, exchange="SMART"))
+        await asyncio.sleep(0.5)
+        ib.pendingTickersEvent += on_pending
+        started = time.perf_counter()
+        await asyncio.sleep(seconds)
+        return count / (time.perf_counter() - started)
+    finally:
+        ib.disconnect()
+
+
+async def order_round_trips(port: int, seconds: float) -> float:
+    """Market orders placed to their execDetails, at most 50 in flight."""
+    from ib_async import MarketOrder
+
+    ib = IB()
+    await ib.connectAsync("127.0.0.1", port, clientId=5, timeout=10)
+    ib.client.MaxRequests = 0
+    try:
+        [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+
+        async def one(i: int) -> bool:
+            trade = ib.placeOrder(aapl, MarketOrder("BUY" if i % 2 else "SELL", 1))
+            while not trade.fills:
+                await trade.fillEvent
+            return True
+
+        warm = await bounded(200, 50, one)
+        return await bounded(max(500, int(warm * seconds)), 50, one)
+    finally:
+        ib.disconnect()
+
+
+def place_order_template() -> str:
+    """The placeOrder message ib_async writes for a 1-share AAPL market order (orderId 0)."""
+    from ib_async import Contract, MarketOrder
+
+    ib = IB()
+    captured: list[str] = []
+    ib.client.isConnected = lambda: True  # type: ignore[method-assign]
+    ib.client.sendMsg = captured.append  # type: ignore[method-assign]
+    ib.client._serverVersion = 178
+    ib.client.placeOrder(0, Contract(conId=265598, exchange="SMART"), MarketOrder("BUY", 1))
+    ib.client.isConnected = lambda: False  # type: ignore[method-assign]
+    return captured[0]
+
+
+def raw_orders(port: int, seconds: float, in_flight: int = 200) -> float:
+    """Pipelined placeOrder over a plain socket; round trip = its execDetails arrived."""
+    head, _, tail = place_order_template().partition("\0")
+    _, _, tail = tail.partition("\0")
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(b"API\0" + frame_text("v157..178"))
+    sock.sendall(encode_message([71, 2, 6, ""]))
+    next_id = 1_000_000
+
+    def batch(n: int) -> bytes:
+        nonlocal next_id
+        out = []
+        for _ in range(n):
+            payload = f"{head}\0{next_id}\0{tail}".encode()
+            out.append(struct.pack(">I", len(payload)) + payload)
+            next_id += 1
+        return b"".join(out)
+
+    buf, done, sent = b"", 0, in_flight
+    started = time.perf_counter()
+    sock.sendall(batch(in_flight))
+    while time.perf_counter() - started < seconds:
+        buf += sock.recv(1 << 20)
+        while len(buf) >= 4:
+            size = struct.unpack(">I", buf[:4])[0]
+            if len(buf) < 4 + size:
+                break
+            if buf[4:7] == b"11\0":
+                done += 1
+            buf = buf[4 + size :]
+        if sent - done < in_flight // 2:
+            sock.sendall(batch(in_flight // 2))
+            sent += in_flight // 2
+    elapsed = time.perf_counter() - started
+    sock.close()
+    return done / elapsed
+
+
+def market_figures(seconds: float) -> dict[str, float]:
+    """Tick fan-out and order round trips on a simulator whose market is always open."""
+    import json
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"market": {"always_open": True, "interval": 0.01}}, f)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = start_server(port, f.name)
+    try:
+        raw, subscribed = raw_ticks(port, seconds)
+        decoded = asyncio.run(ib_async_ticks(port, seconds))
+        orders = asyncio.run(order_round_trips(port, seconds))
+        raw_round_trips = raw_orders(port, seconds)
+    finally:
+        server.terminate()
+        server.wait(10)
+        os.unlink(f.name)
+    return {
+        "raw_ticks": raw,
+        "subscribed": subscribed,
+        "ib_ticks": decoded,
+        "orders": orders,
+        "raw_orders": raw_round_trips,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -175,6 +342,20 @@ def main() -> None:
         f"{figures['historical_requests_per_s'] * figures['bars_per_request']:.0f} bars/s)"
     )
     print(f"raw socket contract details: {figures['raw_socket_contract_details_per_s']:8.0f} req/s")
+    market = market_figures(args.seconds)
+    print(
+        f"raw socket market data     : {market['raw_ticks']:8.0f} ticks/s "
+        f"to {market['subscribed']:.0f} subscriptions (target 20000)"
+    )
+    print(f"ib_async  market data      : {market['ib_ticks']:8.0f} ticks/s decoded")
+    print(
+        f"ib_async  order round trips: {market['orders']:8.0f} place->execDetails/s "
+        "(ib_async decoding bound)"
+    )
+    print(
+        f"raw socket order round trips: {market['raw_orders']:7.0f} place->execDetails/s "
+        "(target 1000)"
+    )
 
 
 if __name__ == "__main__":

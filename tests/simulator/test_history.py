@@ -146,25 +146,28 @@ def test_invalid_bar_size_is_321_like_tws(sim_tws):
 
 @pytest.mark.sim_tws(time_scale=0.1, limits=True)
 def test_pacing_violations_162(sim_tws):
+    """Hard pacing rules: bars of 30 seconds or less."""
+
     async def body():
         async with connected(sim_tws) as ib:
             errors = ErrorLog(ib)
             ib.RaiseRequestErrors = False
-            durations = [f"{n} D" for n in range(1, 7)]
+            durations = [f"{n * 60} S" for n in range(1, 7)]
             burst = await asyncio.gather(
                 *[
-                    ib.reqHistoricalDataAsync(AAPL, END, d, "1 day", "TRADES", True)
+                    ib.reqHistoricalDataAsync(AAPL, END, d, "30 secs", "TRADES", True)
                     for d in durations
                 ]
             )
-            identical = await ib.reqHistoricalDataAsync(AAPL, END, "1 D", "1 day", "MIDPOINT", True)
-            identical2 = await ib.reqHistoricalDataAsync(
-                AAPL, END, "1 D", "1 day", "MIDPOINT", True
-            )
+            same = (AAPL, END, "1800 S", "30 secs", "MIDPOINT", True)
+            identical = await ib.reqHistoricalDataAsync(*same)
+            identical2 = await ib.reqHistoricalDataAsync(*same)
             await asyncio.sleep(1.6)  # 15 s identical window * 0.1
-            recovered = await ib.reqHistoricalDataAsync(AAPL, END, "1 D", "1 day", "MIDPOINT", True)
+            recovered = await ib.reqHistoricalDataAsync(*same)
             bid_ask = [
-                await ib.reqHistoricalDataAsync(AAPL, END, f"{n} D", "1 day", "BID_ASK", True)
+                await ib.reqHistoricalDataAsync(
+                    AAPL, END, f"{n * 1800} S", "30 secs", "BID_ASK", True
+                )
                 for n in (1, 2, 3)
             ]
             return burst, identical, identical2, recovered, bid_ask, errors
@@ -175,6 +178,34 @@ def test_pacing_violations_162(sim_tws):
     assert identical and not identical2 and recovered
     assert bid_ask[0] and bid_ask[1] and not bid_ask[2]  # BID_ASK counts double
     assert len(pacing) == 3
+
+
+@pytest.mark.sim_tws(limits=True)
+def test_one_minute_bars_have_no_hard_rules_but_a_soft_throttle_and_322(sim_tws):
+    """1 min bars: identical requests pass; past 60 replies are held; 50 held -> 322."""
+
+    async def body():
+        async with connected(sim_tws) as ib:
+            errors = ErrorLog(ib)
+            ib.RaiseRequestErrors = False
+            ib.client.MaxRequests = 40  # ib_async's 45/s can bunch past TWS's 50/s under load
+            same = (AAPL, END, "1800 S", "1 min", "TRADES", True)
+            first = [await ib.reqHistoricalDataAsync(*same) for _ in range(60)]
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            held = await ib.reqHistoricalDataAsync(*same)
+            waited = loop.time() - started
+            # ib_async sends at most 40 requests/s here; held replies pile up past 50
+            crowd = await asyncio.gather(*[ib.reqHistoricalDataAsync(*same) for _ in range(70)])
+            return first, held, waited, crowd, errors
+
+    first, held, waited, crowd, errors = run(body(), timeout=30)
+    assert all(len(b) == 30 for b in first) and len(held) == 30  # no 162 for identical requests
+    assert waited >= 0.1  # the 61st within 10 minutes is held
+    assert not any(c == 162 for _, c, _ in errors.items)
+    too_many = [m for _, c, m in errors.items if c == 322]
+    assert too_many and "50 simultaneous" in too_many[0]
+    assert sum(1 for b in crowd if len(b) == 30) + len(too_many) == 70
 
 
 @pytest.mark.sim_tws(limits=True)

@@ -75,7 +75,7 @@ def test_plain_order_submitted_and_time_condition_released(sim_tws):
     async def body():
         async with connected(sim_tws) as ib:
             [spy] = await ib.qualifyContractsAsync(Stock("SPY", "SMART", "USD"))
-            plain = ib.placeOrder(spy, MarketOrder("SELL", 5))
+            plain = ib.placeOrder(spy, LimitOrder("SELL", 5, 99_999.0))  # rests, never fills
             await _status(plain, "Submitted")
             past = TimeCondition(isMore=True, time="20200101 09:30:00 US/Eastern")
             timed = ib.placeOrder(

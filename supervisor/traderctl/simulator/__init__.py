@@ -35,9 +35,12 @@ REQUESTS [n] (see :mod:`traderctl.simulator.control`). A scenario file can
 schedule the same actions (``faults: [{at: 5, action: freeze}]``, see
 :mod:`traderctl.simulator.scenario`). SIGTERM/SIGINT stop the process cleanly.
 
-Limits (on unless ``limits=False`` / ``--no-limits``): historical pacing
-(identical within 15 s, 6 per contract+exchange+type in 2 s, 60 per 10 min,
-BID_ASK counts twice) -> error 162; 50 messages/s per connection -> error 100
+Limits (on unless ``limits=False`` / ``--no-limits``): historical pacing for
+bars of 30 s or less (identical within 15 s, 6 per contract+exchange+type in
+2 s, 60 per 10 min, BID_ASK counts twice) -> error 162; for 1 min bars and up
+no hard rules but a soft throttle (replies held once past 60 per 10 min) and
+at most 50 simultaneous requests -> error 322 (details in
+:mod:`traderctl.simulator.pacing`); 50 messages/s per connection -> error 100
 and disconnect; IB's maximum duration per bar size -> error 162 "Time length
 exceed max."; duplicate client id -> 326 and the socket is closed.
 ``time_scale`` multiplies every limit window (0.01 turns 10 minutes into 6 s).

@@ -8,8 +8,10 @@ snake_case names with keyword fields in both cases.
 from __future__ import annotations
 
 import logging
+from types import ModuleType
 from typing import Any
 
+_structlog: ModuleType | None
 try:  # pragma: no cover - exercised by whichever interpreter runs us
     import structlog as _structlog
 except ImportError:  # pragma: no cover

@@ -7,11 +7,11 @@ End message so a full ``IB.connect()`` completes in milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .bars import PriceModel
 from .clock import format_bar_time
 from .scenario import Scenario
 from .universe import ContractQuery, Listing, Universe
@@ -43,6 +43,7 @@ class Position:
     listing: Listing
     position: float
     avg_cost: float
+    realized: float | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class Execution:
     time: datetime
     exchange: str
     commission: float
+    realized: float | None = None
+    cum_qty: float = 0.0
+    avg_price: float = 0.0
 
 
 def _query(entry: dict[str, Any]) -> ContractQuery:
@@ -87,10 +91,22 @@ def _parse_time(raw: Any) -> datetime:
 
 
 class AccountBook:
-    """Account values, positions and executions of the simulated login."""
+    """Account values, positions and executions of the simulated login.
+
+    Cash, positions and realized P&L move with fills (:mod:`.ledger`); account
+    values are computed from them at the current simulated prices
+    (``price_of``, set by the simulator). A value the scenario names in
+    ``account_values`` is pinned to that text (a test can fix the cushion).
+    """
 
     def __init__(self, scenario: Scenario, universe: Universe) -> None:
         self.accounts = scenario.accounts
+        self.price_of: Callable[[Listing], float] | None = None
+        start = scenario.account_values.get("TotalCashValue") or scenario.account_values.get(
+            "NetLiquidation", "1000000"
+        )
+        self.cash = float(start)
+        self.realized: dict[int, float] = {}
         self.values = {
             k: (v, DEFAULT_VALUES.get(k, ("", "USD"))[1])
             for k, v in scenario.account_values.items()
@@ -126,12 +142,14 @@ class AccountBook:
         )
 
     def value(self, key: str) -> str:
-        if key in self.values:
-            return self.values[key][0]
-        return DEFAULT_VALUES.get(key, ("", ""))[0]
+        return self.all_values().get(key, ("", ""))[0]
 
     def all_values(self) -> dict[str, tuple[str, str]]:
+        from .ledger import computed_values
+
         merged = dict(DEFAULT_VALUES)
+        if self.price_of is not None:
+            merged.update(computed_values(self, self.price_of))
         merged.update(self.values)
         return merged
 
@@ -152,47 +170,51 @@ def _contract_11(lst: Listing, exchange: str) -> list[Any]:
     ]
 
 
+def position_row(p: Position) -> list[Any]:
+    """position (61, exactly 16 fields)."""
+    exchange = p.listing.primary_exchange or p.listing.exchange
+    return [61, 3, p.account, *_contract_11(p.listing, exchange), p.position, p.avg_cost]
+
+
 def position_rows(book: AccountBook) -> list[list[Any]]:
-    """position (61, exactly 16 fields) rows, then positionEnd."""
-    rows = [
-        [
-            61,
-            3,
-            p.account,
-            *_contract_11(p.listing, p.listing.primary_exchange or p.listing.exchange),
-            p.position,
-            p.avg_cost,
-        ]
-        for p in book.positions
+    """position rows, then positionEnd."""
+    return [*(position_row(p) for p in book.positions), [62, 1]]
+
+
+def portfolio_row(p: Position, price: float) -> list[Any]:
+    """updatePortfolio (7, 20 fields) at ``price``."""
+    lst = p.listing
+    value = price * p.position * lst.multiplier
+    return [
+        7,
+        8,
+        *_contract_11(lst, lst.primary_exchange or lst.exchange),
+        p.position,
+        price,
+        round(value, 2),
+        p.avg_cost,
+        round(value - p.avg_cost * p.position, 2),
+        round(book_realized(p), 2),
+        p.account,
     ]
-    return [*rows, [62, 1]]
+
+
+def book_realized(p: Position) -> float:
+    return 0.0 if p.realized is None else p.realized
 
 
 def account_update_rows(
-    book: AccountBook, account: str, models: dict[int, PriceModel], now: datetime, tz_name: str
+    book: AccountBook,
+    account: str,
+    price_of: Callable[[Listing], float],
+    now: datetime,
+    tz_name: str,
 ) -> list[list[Any]]:
-    """reqAccountUpdates: values (6), portfolio (7, 20 fields), time (8), end (54)."""
+    """reqAccountUpdates: values (6), portfolio (7), time (8), end (54)."""
     rows: list[list[Any]] = [
         [6, 2, k, v, cur, account] for k, (v, cur) in book.all_values().items()
     ]
-    for p in (p for p in book.positions if p.account == account):
-        lst = p.listing
-        price = models[lst.con_id].round(models[lst.con_id].price(now.timestamp()))
-        value = price * p.position
-        rows.append(
-            [
-                7,
-                8,
-                *_contract_11(lst, lst.primary_exchange or lst.exchange),
-                p.position,
-                price,
-                round(value, 2),
-                p.avg_cost,
-                round(value - p.avg_cost * p.position, 2),
-                0,
-                account,
-            ]
-        )
+    rows += [portfolio_row(p, price_of(p.listing)) for p in book.positions if p.account == account]
     rows.append([8, 1, format_bar_time(now, tz_name)[9:14]])
     rows.append([54, 1, account])
     return rows
@@ -216,35 +238,45 @@ def account_summary_rows(book: AccountBook, req_id: int, tags: str) -> list[list
 
 
 def execution_rows(book: AccountBook, req_id: int, tz_name: str, version: int) -> list[list[Any]]:
-    """execDetails (11) + commissionReport (59, exactly 8 fields) per fill, then end."""
+    """execDetails (11) + commissionReport (59) per fill, then execDetailsEnd."""
     rows: list[list[Any]] = []
     for e in book.executions:
-        local = format_bar_time(e.time, tz_name)
-        row = [
-            11,
-            req_id,
-            e.order_id,
-            *_contract_11(e.listing, e.exchange),
-            e.exec_id,
-            local,
-            e.account,
-            e.exchange,
-            e.side,
-            e.shares,
-            e.price,
-            e.perm_id,
-            e.client_id,
-            0,
-            e.shares,
-            e.price,
-            "",
-            "",
-            "",
-            "",
-            0,
-        ]
-        if version >= 178:
-            row.append(0)
-        rows.append(row)
-        rows.append([59, 1, e.exec_id, e.commission, e.listing.currency, "", "", ""])
+        rows.append(execution_row(e, req_id, tz_name, version))
+        rows.append(commission_row(e))
     return [*rows, [55, 1, req_id]]
+
+
+def execution_row(e: Execution, req_id: int, tz_name: str, version: int) -> list[Any]:
+    """execDetails: reqId -1 for a live fill, the request's id for reqExecutions."""
+    row = [
+        11,
+        req_id,
+        e.order_id,
+        *_contract_11(e.listing, e.exchange),
+        e.exec_id,
+        format_bar_time(e.time, tz_name),
+        e.account,
+        e.exchange,
+        e.side,
+        e.shares,
+        e.price,
+        e.perm_id,
+        e.client_id,
+        0,  # liquidation
+        e.cum_qty or e.shares,
+        e.avg_price or e.price,
+        "",  # orderRef
+        "",  # evRule
+        "",  # evMultiplier
+        "",  # modelCode
+        0,  # lastLiquidity
+    ]
+    if version >= 178:
+        row.append(0)  # pendingPriceRevision
+    return row
+
+
+def commission_row(e: Execution) -> list[Any]:
+    """commissionReport: exactly 8 fields; realized P&L only on a closing fill."""
+    realized = "" if e.realized is None else round(e.realized, 2)
+    return [59, 1, e.exec_id, round(e.commission, 4), e.listing.currency, realized, "", ""]

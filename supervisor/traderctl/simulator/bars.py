@@ -119,17 +119,22 @@ class PriceModel:
             for k, period in enumerate(_OCTAVES)
         )
         object.__setattr__(self, "_octaves", octaves)
+        object.__setattr__(self, "_lattice", [(-(1 << 62), 0.0, 0.0)] * len(octaves))
         object.__setattr__(self, "_cache", {})
 
     def log_offset(self, ts: float) -> float:
         total = 0.0
-        for seed, phase, period, amp in self._octaves:  # type: ignore[attr-defined]
+        lattice: list[tuple[int, float, float]] = self._lattice  # type: ignore[attr-defined]
+        for k, (seed, phase, period, amp) in enumerate(self._octaves):  # type: ignore[attr-defined]
             x = (ts + phase) / period
             g = math.floor(x)
             f = x - g
             f = f * f * (3 - 2 * f)
-            a = (_mix(seed ^ (g & _MASK)) >> 11) * _INV53 * 2 - 1
-            b = (_mix(seed ^ ((g + 1) & _MASK)) >> 11) * _INV53 * 2 - 1
+            last_g, a, b = lattice[k]
+            if g != last_g:  # live quotes walk forward: slow octaves keep their lattice points
+                a = (_mix(seed ^ (g & _MASK)) >> 11) * _INV53 * 2 - 1
+                b = (_mix(seed ^ ((g + 1) & _MASK)) >> 11) * _INV53 * 2 - 1
+                lattice[k] = (g, a, b)
             total += (a + (b - a) * f) * amp
         return total * self.sigma
 
@@ -264,7 +269,8 @@ def grouped_bars(daily: list[tuple[str, Bar]], unit: str) -> list[tuple[str, Bar
     groups: dict[tuple[int, int], list[tuple[str, Bar]]] = {}
     for label, bar in daily:
         d = datetime.strptime(label, "%Y%m%d")  # noqa: DTZ007 - a calendar date label
-        key = tuple(d.isocalendar()[:2]) if unit == "1 week" else (d.year, d.month)
+        iso = d.isocalendar()
+        key = (iso.year, iso.week) if unit == "1 week" else (d.year, d.month)
         groups.setdefault(key, []).append((label, bar))
     out = []
     for key in sorted(groups):

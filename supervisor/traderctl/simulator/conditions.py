@@ -4,8 +4,8 @@ A conditional order waits as PreSubmitted until its conditions hold, then it
 becomes Submitted (or Cancelled with ``conditionsCancelOrder``). Prices,
 volumes and percent changes come from the same synthetic model as the bars;
 margin cushion from the account book; execution conditions look at
-executions booked after the order arrived (none, unless a scenario or test
-adds them). Conjunctions are applied left to right: each condition's
+fills booked after the order arrived (the matching engine's, or a
+scenario's). Conjunctions are applied left to right: each condition's
 ``conjunction`` ("a"/"o") joins it to the next one.
 """
 
@@ -14,29 +14,35 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .bars import PriceModel
 from .clock import parse_end_datetime
 from .universe import Listing
 
+if TYPE_CHECKING:
+    from .account import Execution
+    from .market import Market
+
 
 class ConditionContext:
-    """What a condition can look at."""
+    """What a condition can look at (``since``: when the order being checked arrived)."""
 
     def __init__(
         self,
         now: datetime,
         tz_name: str,
-        model_for: Callable[[int], PriceModel | None],
+        market: Market,
         listing_for: Callable[[int], Listing | None],
         cushion: float,
+        executions: list[Execution] | None = None,
     ) -> None:
         self.now = now
         self.tz_name = tz_name
-        self.model_for = model_for
+        self.market = market
         self.listing_for = listing_for
         self.cushion = cushion
+        self.executions = executions or []
+        self.since = now
 
 
 def _compare(value: float, level: float, is_more: Any) -> bool:
@@ -44,12 +50,47 @@ def _compare(value: float, level: float, is_more: Any) -> bool:
 
 
 def _price(cond: dict[str, Any], ctx: ConditionContext) -> bool:
-    model = ctx.model_for(int(cond.get("conId") or 0))
-    if model is None:
+    """Trigger methods: 0/2 last, 1/3 double (two passes in a row), 4 bid/ask, 7 last or
+    bid/ask, 8 midpoint; bid/ask compares the bid for "more than", the ask for "less"."""
+    listing = ctx.listing_for(int(cond.get("conId") or 0))
+    if listing is None:
         return False
-    return _compare(
-        model.price(ctx.now.timestamp()), float(cond.get("price") or 0), cond.get("isMore")
-    )
+    bid, ask, last = ctx.market.touch(listing, ctx.now.timestamp())
+    level, more = float(cond.get("price") or 0), cond.get("isMore")
+    method = int(cond.get("triggerMethod") or 0)
+    side = bid if _is_more(more) else ask
+    if method in (1, 4):
+        hit = _compare(side, level, more)
+    elif method == 7:
+        hit = _compare(last, level, more) or _compare(side, level, more)
+    elif method == 8:
+        hit = _compare((bid + ask) / 2, level, more)
+    else:
+        hit = _compare(last, level, more)
+    if method in (1, 3):  # "double": true on two consecutive evaluations
+        streak = cond["_streak"] = cond.get("_streak", 0) + 1 if hit else 0
+        return bool(streak >= 2)
+    return hit
+
+
+def _is_more(is_more: Any) -> bool:
+    return str(is_more) not in ("0", "False", "false")
+
+
+def _execution(cond: dict[str, Any], ctx: ConditionContext) -> bool:
+    """Another order of this login filled (symbol, secType, exchange) after this one arrived."""
+    symbol = str(cond.get("symbol", "")).upper()
+    sec_type = str(cond.get("secType", "")).upper()
+    exch = str(cond.get("exch", "")).upper()
+    for e in ctx.executions:
+        if e.time < ctx.since or e.listing.symbol.upper() != symbol:
+            continue
+        if sec_type and e.listing.sec_type != sec_type:
+            continue
+        if exch and exch != "SMART" and not e.listing.accepts_exchange(exch):
+            continue
+        return True
+    return False
 
 
 def _time(cond: dict[str, Any], ctx: ConditionContext) -> bool:
@@ -79,16 +120,15 @@ def _volume(cond: dict[str, Any], ctx: ConditionContext) -> bool:
 
 
 def _percent_change(cond: dict[str, Any], ctx: ConditionContext) -> bool:
-    model = ctx.model_for(int(cond.get("conId") or 0))
     listing = ctx.listing_for(int(cond.get("conId") or 0))
-    if model is None or listing is None:
+    if listing is None:
         return False
     sessions = listing.calendar.sessions_between(ctx.now - timedelta(days=7), ctx.now, rth=True)
     closed = [s for s in sessions if s.close <= ctx.now]
     if not closed:
         return False
-    prev = model.price(closed[-1].close.timestamp())
-    change = (model.price(ctx.now.timestamp()) / prev - 1.0) * 100.0
+    prev = ctx.market.price(listing, closed[-1].close.timestamp())
+    change = (ctx.market.price(listing, ctx.now.timestamp()) / prev - 1.0) * 100.0
     return _compare(change, float(cond.get("changePercent") or 0), cond.get("isMore"))
 
 
@@ -96,6 +136,7 @@ _EVALUATORS: dict[int, Callable[[dict[str, Any], ConditionContext], bool]] = {
     1: _price,
     3: _time,
     4: _margin,
+    5: _execution,
     6: _volume,
     7: _percent_change,
 }

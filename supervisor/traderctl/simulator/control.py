@@ -17,6 +17,9 @@ REQUESTS are JSON). Example: ``printf 'FREEZE\\n' | nc 127.0.0.1 7470``.
     APPROVE
     RESTART [seconds]         warm restart (drop, port away, back)
     TRIGGER <orderId>         release a conditional order
+    PRICE <symbol> <price>    move the market so the last price is <price> now
+    GAP <symbol> <percent>    jump the price by a percentage (e.g. GAP AAPL -5)
+    HALT <symbol> | RESUME <symbol>   trading halt (tick 49), price frozen
     ORDERS                    JSON list of received orders
     REQUESTS [n]              JSON list of the last n requests (default 50)
     QUIT                      close this control connection
@@ -43,6 +46,10 @@ _ARGS = {
     "login": ("seconds",),
     "restart": ("seconds",),
     "trigger": ("order_id",),
+    "price": ("symbol", "price"),
+    "gap": ("symbol", "percent"),
+    "halt": ("symbol",),
+    "resume": ("symbol",),
 }
 
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from .clock import zone
+from .marketrules import market_rule_id
 from .protocol import encode_message
 from .universe import Listing, Match
 
@@ -20,7 +21,7 @@ SYMBOL_SAMPLES = 79
 
 
 def _market_rule(lst: Listing) -> str:
-    rule = {"STK": 26, "CASH": 239}.get(lst.sec_type, 26)
+    rule = market_rule_id(lst)
     return ",".join(str(rule) for _ in lst.valid_exchanges)
 
 
@@ -54,9 +55,9 @@ def _detail_fields(req_id: int, match: Match, now: datetime) -> list[Any]:
         req_id,
         lst.symbol,
         lst.sec_type,
-        "",  # lastTradeDateOrContractMonth
-        "0",  # strike
-        "",  # right
+        lst.last_trade,
+        lst.strike,
+        lst.right,
         match.exchange,
         lst.currency,
         lst.local_symbol,
@@ -64,14 +65,14 @@ def _detail_fields(req_id: int, match: Match, now: datetime) -> list[Any]:
         lst.trading_class,
         lst.con_id,
         lst.min_tick,
-        "",  # multiplier
+        _multiplier(lst),
         lst.order_types,
         ",".join(lst.valid_exchanges),
         1,  # priceMagnifier
-        0,  # underConId
+        lst.under_con_id,
         lst.long_name,
         lst.primary_exchange,
-        "",  # contractMonth
+        lst.contract_month,
         lst.industry,
         lst.category,
         lst.subcategory,
@@ -86,16 +87,22 @@ def _detail_fields(req_id: int, match: Match, now: datetime) -> list[Any]:
         fields += [tag, value]
     fields += [
         4 if cash else 1,  # aggGroup
-        "",  # underSymbol
-        "",  # underSecType
+        lst.symbol if lst.under_con_id else "",  # underSymbol
+        "STK" if lst.sec_type == "OPT" else "",  # underSecType
         _market_rule(lst),
-        "",  # realExpirationDate
+        lst.last_trade,  # realExpirationDate
         lst.stock_type,
         "0.01" if cash else "1",  # minSize
         "0.01" if cash else "1",  # sizeIncrement
         "0.01" if cash else "100" if lst.currency == "USD" else "1",
     ]
     return fields
+
+
+def _multiplier(lst: Listing) -> str:
+    if lst.sec_type in ("STK", "CASH"):
+        return ""
+    return str(int(lst.multiplier)) if lst.multiplier.is_integer() else str(lst.multiplier)
 
 
 def contract_details_end(req_id: int) -> list[Any]:

@@ -28,8 +28,10 @@ CONNECTIVITY_MESSAGES = {
     1100: "Connectivity between IB and Trader Workstation has been lost.",
     1101: "Connectivity between IB and Trader Workstation has been restored - data lost.",
     1102: "Connectivity between IB and Trader Workstation has been restored - data maintained.",
-    2110: ("Connectivity between Trader Workstation and server is broken. "
-           "It will be restored automatically."),
+    2110: (
+        "Connectivity between Trader Workstation and server is broken. "
+        "It will be restored automatically."
+    ),
 }
 # farm -> (ok code, broken code)
 FARM_KINDS = {"market": (2104, 2103), "hmds": (2106, 2105), "secdef": (2158, 2157)}

@@ -1,11 +1,25 @@
 """IB's request limits: historical-data pacing and the 50 messages/second cap.
 
-Historical pacing (tws-api historical_limitations): a violation is
-(1) an identical request within 15 s, (2) six or more requests for the same
-contract + exchange + tick type within 2 s, or (3) more than 60 requests in
-any 10 minutes; BID_ASK counts twice. Every window is multiplied by the
-simulator's ``time_scale`` so tests can cross them in milliseconds. Rejected
-requests are not counted, so a client that backs off recovers.
+Historical pacing, as IB documents it (tws-api historical_limitations):
+
+* **Bars of 30 seconds or less: hard rules.** A violation (error 162
+  "Historical data request pacing violation") is (1) an identical request
+  within 15 s, (2) six or more requests for the same contract + exchange +
+  tick type within 2 s, or (3) more than 60 requests in any 10 minutes;
+  BID_ASK counts twice. Rejected requests are not counted, so a client that
+  backs off recovers.
+* **Bars of 1 minute and more: no hard rules** ("limitations ... have been
+  lifted"), but a soft throttle and the cap of 50 simultaneous requests.
+  The simulator models the throttle as a hold: once more than 60 such
+  requests (BID_ASK twice) arrived in the last 10 minutes, each further
+  reply is held ``SOFT_STEP`` s per request over 60, at most ``SOFT_MAX`` s.
+  A request arriving while 50 are held gets error 322 "Only 50 simultaneous
+  API historical data requests allowed." (The hold is this simulator's
+  choice: IB does not publish its throttle; the cap and the lifted rules are
+  IB's.)
+
+Every window and hold is multiplied by the simulator's ``time_scale`` so
+tests can cross them in milliseconds.
 """
 
 from __future__ import annotations
@@ -22,6 +36,10 @@ LONG_WINDOW = 600.0
 LONG_LIMIT = 60
 MESSAGE_WINDOW = 1.0
 MESSAGE_LIMIT = 50
+SOFT_STEP = 0.1
+SOFT_MAX = 5.0
+MAX_SIMULTANEOUS = 50
+SMALL_BAR_SECONDS = 30
 
 
 @dataclass
@@ -34,6 +52,22 @@ class HistoricalPacer:
     _all: deque[tuple[float, int]] = field(default_factory=deque)
     _identical: dict[Hashable, float] = field(default_factory=dict)
     _by_key: dict[Hashable, deque[tuple[float, int]]] = field(default_factory=dict)
+    _large: deque[tuple[float, int]] = field(default_factory=deque)
+    held: int = 0
+
+    def soft_hold(self, weight: int) -> float:
+        """Seconds to hold the reply of a request for bars of 1 minute or more."""
+        if not self.enabled:
+            return 0.0
+        now = self.clock()
+        while self._large and now - self._large[0][0] >= LONG_WINDOW * self.time_scale:
+            self._large.popleft()
+        self._large.append((now, weight))
+        excess = sum(w for _, w in self._large) - LONG_LIMIT
+        return min(SOFT_MAX, SOFT_STEP * excess) * self.time_scale if excess > 0 else 0.0
+
+    def at_capacity(self) -> bool:
+        return self.enabled and self.held >= MAX_SIMULTANEOUS
 
     def check(self, identity: Hashable, burst_key: Hashable, weight: int) -> str | None:
         """Record the request if allowed; else return which rule it breaks."""

@@ -8,12 +8,14 @@ noise where TWS would not send one.
 
 from __future__ import annotations
 
+import builtins
 import struct
 from collections.abc import Iterable
 from typing import Any
 
 API_SIGNATURE = b"API\0"
 MIN_CLIENT_VERSION = 157
+MIN_SERVED_VERSION = 176  # every layout the simulator writes exists from 176 on
 MAX_SERVER_VERSION = 178
 UNSET_INTEGER = 2**31 - 1
 UNSET_DOUBLE = 1.7976931348623157e308
@@ -80,12 +82,22 @@ def parse_client_versions(text: str) -> tuple[int, int, str]:
     return lo, hi, options.strip()
 
 
+class VersionMismatch(ProtocolError):
+    """The client and the simulator share no API version the simulator can encode."""
+
+
 def negotiate_version(configured: int, client_min: int, client_max: int) -> int:
-    """Highest version both sides speak, never above 178 (ib_async's ceiling)."""
+    """Highest version both sides speak, never above 178 (ib_async's ceiling).
+
+    The simulator's message layouts are those of versions 176..178, so a client
+    that cannot speak at least 176 is refused rather than sent layouts it
+    would misread (ibapi 9.81 offers v100..151).
+    """
     version = min(configured, client_max, MAX_SERVER_VERSION)
-    if version < client_min or version < MIN_CLIENT_VERSION:
-        raise ProtocolError(
-            f"no common version: server {configured}, client {client_min}..{client_max}"
+    if version < client_min or version < MIN_SERVED_VERSION:
+        raise VersionMismatch(
+            f"The simulated TWS serves API versions {MIN_SERVED_VERSION}..{configured}; "
+            f"this client offers v{client_min}..{client_max}. Upgrade the API client."
         )
     return version
 
@@ -125,5 +137,5 @@ class Cursor:
         return raw not in ("", "0", "false", "False")
 
     @property
-    def remaining(self) -> int:
+    def remaining(self) -> builtins.int:
         return max(0, len(self.fields) - self.pos)

@@ -21,12 +21,20 @@ Every key is optional::
       - {at: 5, action: farm, code: 2103, farm: usfarm}
       - {at: 8, action: freeze}
       - {at: 9, action: unfreeze}
+    market:                         # live data and fills, see market.py / matching.py
+      interval: 0.25                # seconds between streamed tick updates
+      always_open: false            # ignore trading hours for live data and fills
+      depth: 1000000                # shares at the touch per fill (partial fills below)
+      unsubscribed: [ASX, MSFT]     # symbols/exchanges without a data subscription (354)
+      no_api: [TSLA]                # subscribed in TWS but not for the API (10089)
+    universe: {size: 5000}          # synthesize stocks up to this many listings (synthetic.py)
     ibc: {...}                      # fake IBC launcher only, see fake_ibc.py
 
 Fault actions (same names as the control channel commands, lower case):
 freeze, unfreeze, delay {seconds, jitter}, drop, refuse, accept,
 farm {code, farm}, connectivity {code}, login {seconds}, second_factor,
-approve, restart {seconds}.
+approve, restart {seconds}, price {symbol, price}, gap {symbol, percent},
+halt {symbol}, resume {symbol}.
 """
 
 from __future__ import annotations
@@ -61,6 +69,8 @@ class Scenario:
     farms: dict[str, bool] = field(default_factory=dict)
     faults: list[FaultStep] = field(default_factory=list)
     ibc: dict[str, Any] = field(default_factory=dict)
+    market: dict[str, Any] = field(default_factory=dict)
+    universe: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Scenario:
@@ -89,6 +99,8 @@ class Scenario:
             farms={str(k): bool(v) for k, v in (raw.get("farms") or {}).items()},
             faults=sorted(faults, key=lambda s: s.at),
             ibc=dict(raw.get("ibc") or {}),
+            market=dict(raw.get("market") or {}),
+            universe=dict(raw.get("universe") or {}),
         )
 
 

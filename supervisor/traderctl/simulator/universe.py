@@ -47,6 +47,12 @@ class Listing:
     isin: str = ""
     ref_price: float = 100.0
     avg_volume: int = 1_000_000
+    multiplier: float = 1.0
+    last_trade: str = ""  # YYYYMMDD for futures and options
+    strike: float = 0.0
+    right: str = ""
+    under_con_id: int = 0
+    contract_month: str = ""
 
     @property
     def time_zone_id(self) -> str:
@@ -119,10 +125,19 @@ class Universe:
     def __post_init__(self) -> None:
         self.by_con_id = {lst.con_id: lst for lst in self.listings}
         self.by_symbol: dict[str, list[Listing]] = {}
+        self.by_symbol_type: dict[tuple[str, str], list[Listing]] = {}
         for lst in self.listings:
-            self.by_symbol.setdefault(lst.symbol.upper(), []).append(lst)
-            if lst.local_symbol.upper() != lst.symbol.upper():
-                self.by_symbol.setdefault(lst.local_symbol.upper(), []).append(lst)
+            names = {lst.symbol.upper(), lst.local_symbol.upper()}
+            for name in names:
+                self.by_symbol.setdefault(name, []).append(lst)
+                self.by_symbol_type.setdefault((name, lst.sec_type), []).append(lst)
+
+    def extended(self, extra: list[Listing] | tuple[Listing, ...]) -> Universe:
+        """This universe plus generated listings (derivatives, synthetic stocks)."""
+        known = set(self.by_con_id)
+        return Universe(
+            [*self.listings, *(x for x in extra if x.con_id not in known)], self.calendars
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Universe:
@@ -151,6 +166,21 @@ class Universe:
             raise AmbiguousContract(q.symbol)
         return [m for c in candidates for m in _expand(c, q.exchange)]
 
+    def lookup(self, name: str) -> Listing:
+        """A listing named by conId, ``SYMBOL`` or ``SYMBOL@PRIMARY`` (control commands)."""
+        text = str(name).strip()
+        if text.isdigit():
+            found = self.get(int(text))
+        else:
+            symbol, _, primary = text.partition("@")
+            found = self.resolve_one(ContractQuery(symbol=symbol, primary_exchange=primary))
+            if found is None:
+                stocks = ContractQuery(symbol=symbol, sec_type="STK", primary_exchange=primary)
+                found = self.resolve_one(stocks)
+        if found is None:
+            raise ValueError(f"no single contract named {name!r} (use conId or SYMBOL@PRIMARY)")
+        return found
+
     def resolve_one(self, q: ContractQuery) -> Listing | None:
         """Exactly one listing for the query, else None (for history/orders)."""
         try:
@@ -165,7 +195,9 @@ class Universe:
         if q.sec_type.upper() == "CASH" and "." not in key and q.symbol:
             key = q.symbol.upper()
         found = []
-        for lst in self.by_symbol.get(key, []):
+        sec = q.sec_type.upper()
+        pool = self.by_symbol_type.get((key, sec), []) if sec else self.by_symbol.get(key, [])
+        for lst in pool:
             if q.symbol and lst.symbol.upper() != q.symbol.upper():
                 continue
             if q.sec_type and lst.sec_type != q.sec_type.upper():
@@ -177,6 +209,8 @@ class Universe:
             if q.local_symbol and lst.local_symbol.upper() != q.local_symbol.upper():
                 continue
             if q.trading_class and lst.trading_class.upper() != q.trading_class.upper():
+                continue
+            if not _derivative_ok(lst, q):
                 continue
             if not _exchange_ok(lst, q.exchange):
                 continue
@@ -200,6 +234,24 @@ class Universe:
             and any(w.startswith(pat) for w in lst.long_name.upper().replace("-", " ").split())
         ]
         return (exact + sorted(prefix, key=lambda x: x.symbol) + words)[:MAX_MATCHING_SYMBOLS]
+
+
+def _derivative_ok(lst: Listing, q: ContractQuery) -> bool:
+    """Expiry (a month matches every day in it), strike, right and multiplier."""
+    if q.last_trade and not (
+        lst.last_trade.startswith(q.last_trade) or lst.contract_month == q.last_trade
+    ):
+        return False
+    try:
+        strike = float(q.strike or 0)
+        mult = float(q.multiplier or 0)
+    except ValueError:
+        return False
+    if strike and abs(strike - lst.strike) > 1e-9:
+        return False
+    if q.right and q.right[:1].upper() != lst.right[:1]:
+        return False
+    return not (mult and abs(mult - lst.multiplier) > 1e-9)
 
 
 def _primary_ok(lst: Listing, primary: str) -> bool:
@@ -240,4 +292,5 @@ def _listing(c: dict[str, Any], calendars: dict[str, Calendar]) -> Listing:
         isin=c.get("isin", ""),
         ref_price=float(c.get("refPrice", 100.0)),
         avg_volume=int(c.get("avgVolume", 1_000_000)),
+        multiplier=float(c.get("multiplier", 1) or 1),
     )

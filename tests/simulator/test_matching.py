@@ -1,0 +1,273 @@
+"""The matching engine through ib_async: fills, executions, commissions, account, brackets."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from ib_async import (
+    ExecutionCondition,
+    LimitOrder,
+    MarketOrder,
+    PriceCondition,
+    Stock,
+    StopOrder,
+)
+
+from tests.simulator.helpers import ErrorLog, connected, run
+from traderctl.simulator.scenario import Scenario
+
+pytestmark = pytest.mark.timeout(20)
+AAPL = Stock("AAPL", "SMART", "USD")
+MSFT = Stock("MSFT", "SMART", "USD")
+
+
+def _sim(factory, **market):
+    raw = {"market": {"always_open": True, "interval": 0.05, **market}}
+    return factory(scenario=Scenario.from_dict(raw))
+
+
+async def _until(check, timeout: float = 3.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+async def _status(trade, wanted: str, timeout: float = 3.0) -> None:
+    await _until(lambda: trade.orderStatus.status == wanted, timeout)
+
+
+def test_market_order_fills_at_the_touch_with_execution_and_commission(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            [ticker] = await ib.reqTickersAsync(aapl)
+            trade = ib.placeOrder(aapl, MarketOrder("BUY", 100))
+            await _status(trade, "Filled")
+            await _until(lambda: trade.fills and trade.fills[-1].commissionReport.commission > 0)
+            await _until(lambda: any(p.position == 100 for p in ib.positions()))
+            summary = {
+                v.tag: float(v.value)
+                for v in await ib.accountSummaryAsync()
+                if v.tag in ("TotalCashValue", "NetLiquidation", "GrossPositionValue")
+            }
+            fills = await ib.reqExecutionsAsync()
+            return ticker, trade, summary, fills
+
+    ticker, trade, summary, fills = run(body())
+    fill = trade.fills[0]
+    assert trade.orderStatus.filled == 100 and trade.orderStatus.remaining == 0
+    assert trade.orderStatus.avgFillPrice == fill.execution.price
+    assert fill.execution.side == "BOT" and fill.execution.shares == 100
+    assert abs(fill.execution.price - ticker.ask) < ticker.ask * 0.01
+    # tiered: 100 * 0.0035 = 0.35 (the minimum) + clearing 0.02 + exchange fee 0.30
+    assert fill.commissionReport.commission == pytest.approx(0.67)
+    cost = 100 * fill.execution.price + 0.67
+    assert summary["TotalCashValue"] == pytest.approx(1_000_000 - cost, abs=0.01)
+    assert summary["GrossPositionValue"] > 0
+    assert [f.execution.execId for f in fills] == [fill.execution.execId]
+
+
+def test_limit_rests_until_crossed_and_modification(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            resting = ib.placeOrder(aapl, LimitOrder("BUY", 10, 150.0))
+            sell = ib.placeOrder(aapl, LimitOrder("SELL", 5, 260.0))
+            await _status(resting, "Submitted")
+            await asyncio.sleep(0.2)
+            assert resting.orderStatus.filled == 0
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "149"})
+            await _status(resting, "Filled")
+            sell.order.lmtPrice = 140.0  # modify: now marketable
+            ib.placeOrder(aapl, sell.order)
+            await _status(sell, "Filled")
+            return resting, sell
+
+    resting, sell = run(body())
+    assert resting.orderStatus.avgFillPrice <= 150.0
+    assert sell.orderStatus.avgFillPrice >= 140.0 and sell.orderStatus.filled == 5
+    assert [r.order["lmtPrice"] for r in sim.orders if r.order_id == sell.order.orderId] == [
+        "140.0"
+    ]
+
+
+def test_stop_triggers_on_a_gap_and_partial_fills_by_depth(sim_tws_factory):
+    sim = _sim(sim_tws_factory, depth=100)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            stop = ib.placeOrder(aapl, StopOrder("SELL", 250, 190.0))
+            await asyncio.sleep(0.2)
+            assert stop.orderStatus.status == "Submitted" and stop.orderStatus.filled == 0
+            await sim.sim.apply("gap", {"symbol": "AAPL", "percent": "-10"})
+            await _status(stop, "Filled")
+            return stop
+
+    stop = run(body())
+    assert [f.execution.shares for f in stop.fills] == [100, 100, 50]
+    assert [f.execution.cumQty for f in stop.fills] == [100, 200, 250]
+    assert stop.orderStatus.avgFillPrice < 190.0
+
+
+def test_bracket_parent_fill_activates_children_and_oca_cancels(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            parent, take, stop = ib.bracketOrder("BUY", 10, 201.0, 220.0, 180.0)
+            trades = [ib.placeOrder(aapl, o) for o in (parent, take, stop)]
+            await _status(trades[0], "Filled")
+            await _status(trades[1], "Submitted")
+            await _status(trades[2], "Submitted")
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "221"})
+            await _status(trades[1], "Filled")
+            await _status(trades[2], "Cancelled")
+            return trades
+
+    _parent, take, stop = run(body())
+    assert take.orderStatus.avgFillPrice >= 220.0 and stop.orderStatus.filled == 0
+
+
+def test_oca_group_and_global_cancel(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            orders = ib.oneCancelsAll(
+                [LimitOrder("BUY", 1, 190.0), LimitOrder("BUY", 1, 210.0)], "grp1", 1
+            )
+            a, b = (ib.placeOrder(aapl, o) for o in orders)
+            await _status(b, "Filled")
+            await _status(a, "Cancelled")
+            rest = [ib.placeOrder(aapl, LimitOrder("BUY", 1, 100.0 + n)) for n in range(3)]
+            await _until(lambda: all(t.orderStatus.status == "Submitted" for t in rest))
+            ib.reqGlobalCancel()
+            await _until(lambda: all(t.orderStatus.status == "Cancelled" for t in rest))
+
+    run(body())
+
+
+def test_price_and_execution_conditions_fire_on_the_simulated_market(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            aapl, msft = await ib.qualifyContractsAsync(AAPL, MSFT)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            above = PriceCondition(isMore=True, price=250.0, conId=aapl.conId, exch="SMART")
+            on_price = ib.placeOrder(
+                aapl, MarketOrder("BUY", 1, conditions=[above], conditionsIgnoreRth=True)
+            )
+            after_msft = ExecutionCondition(secType="STK", exch="SMART", symbol="MSFT")
+            on_exec = ib.placeOrder(
+                aapl, MarketOrder("BUY", 2, conditions=[after_msft], conditionsIgnoreRth=True)
+            )
+            await asyncio.sleep(0.5)
+            held = (on_price.orderStatus.status, on_exec.orderStatus.status)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "251"})
+            await _status(on_price, "Filled")
+            assert on_exec.orderStatus.status == "PreSubmitted"
+            ib.placeOrder(msft, MarketOrder("SELL", 1))
+            await _status(on_exec, "Filled")
+            return held
+
+    assert run(body()) == ("PreSubmitted", "PreSubmitted")
+
+
+def test_what_if_margin_and_commission_from_the_account_model(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            return await ib.whatIfOrderAsync(aapl, MarketOrder("BUY", 1000))
+
+    state = run(body())
+    assert float(state.initMarginChange) == pytest.approx(1000 * 200 * 0.25, rel=0.01)
+    # 1000 * 0.0035 = 3.50 + clearing 0.20 + exchange fee 3.00
+    assert state.commission == pytest.approx(6.70)
+
+
+def test_unknown_order_type_rests_and_errors_stay_clear(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            errors = ErrorLog(ib)
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            trade = ib.placeOrder(aapl, LimitOrder("BUY", 1, 1.0))
+            await _status(trade, "Submitted")
+            ib.cancelOrder(trade.order)
+            await _status(trade, "Cancelled")
+            ib.cancelOrder(trade.order)
+            await errors.wait_for(10147)
+
+    run(body())
+
+
+def test_pnl_and_pnl_single_follow_fills_and_prices(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            trade = ib.placeOrder(aapl, MarketOrder("BUY", 100))
+            await _status(trade, "Filled")
+            account = ib.managedAccounts()[0]
+            pnl = ib.reqPnL(account)
+            single = ib.reqPnLSingle(account, "", aapl.conId)
+            await _until(lambda: single.position == 100)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "210"})
+            await _until(lambda: single.unrealizedPnL > 900, timeout=4)
+            sell = ib.placeOrder(aapl, MarketOrder("SELL", 40))
+            await _status(sell, "Filled")
+            await _until(lambda: pnl.realizedPnL > 300, timeout=4)
+            return trade, sell, pnl, single
+
+    trade, sell, pnl, single = run(body())
+    cost = trade.orderStatus.avgFillPrice
+    expected = 40 * (sell.orderStatus.avgFillPrice - cost)
+    fee = sell.fills[0].commissionReport.commission
+    assert pnl.realizedPnL == pytest.approx(expected - fee, abs=0.01)
+    assert sell.fills[0].commissionReport.realizedPNL == pytest.approx(pnl.realizedPnL, abs=0.01)
+    assert single.value == pytest.approx(single.position * 210, rel=0.01)
+
+
+def test_completed_orders_decode_back(sim_tws_factory):
+    sim = _sim(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            filled = ib.placeOrder(aapl, MarketOrder("BUY", 3))
+            cancelled = ib.placeOrder(aapl, LimitOrder("BUY", 2, 1.0, orderRef="mine"))
+            await _status(filled, "Filled")
+            await _status(cancelled, "Submitted")
+            ib.cancelOrder(cancelled.order)
+            await _status(cancelled, "Cancelled")
+            return await ib.reqCompletedOrdersAsync(apiOnly=True)
+
+    done = run(body())
+    assert sorted((t.orderStatus.status, t.order.totalQuantity) for t in done) == [
+        ("Cancelled", 2.0),
+        ("Filled", 3.0),
+    ]
+    [cancelled] = [t for t in done if t.orderStatus.status == "Cancelled"]
+    assert cancelled.order.orderRef == "mine" and cancelled.order.lmtPrice == 1.0
+    assert cancelled.contract.symbol == "AAPL"
