@@ -29,6 +29,9 @@ def history() -> None:
 @history.command("download")
 @click.argument("symbols", metavar="SYMBOL...", nargs=-1)
 @click.option("--universe", help="Every resolved member of this symbols universe.")
+@click.option("--sec-type", default="STK", show_default=True, help="For SYMBOL... (CASH, FUT).")
+@click.option("--route", default="SMART", show_default=True,
+              help="Exchange asked of IB when resolving SYMBOL... (IDEALPRO for CASH).")
 @click.option("--bar-size", default="1 min", show_default=True)
 @click.option("--start", required=True, help="Date or ISO time; exchange zone unless given.")
 @click.option("--end", help="Date or ISO time (default: now).")
@@ -40,7 +43,8 @@ def history() -> None:
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def download_cmd(app: App, symbols: tuple[str, ...], universe: str | None, bar_size: str,
+def download_cmd(app: App, symbols: tuple[str, ...], universe: str | None, sec_type: str,
+                 route: str, bar_size: str,
                  start: str, end: str | None, what: str, rth: bool, refresh: bool,
                  concurrency: int, as_json: bool) -> None:
     """Download the bars missing from the store for SYMBOL... or --universe."""
@@ -52,7 +56,7 @@ def download_cmd(app: App, symbols: tuple[str, ...], universe: str | None, bar_s
         parse_size(bar_size)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--bar-size") from None
-    securities = securities_for(app, symbols, universe)
+    securities = securities_for(app, symbols, universe, sec_type, route)
     opts = DownloadOptions(bar_size, start, end, what.upper(), rth, refresh, concurrency)
     try:
         planned = download(app.config, securities, opts)
@@ -75,7 +79,8 @@ def download_cmd(app: App, symbols: tuple[str, ...], universe: str | None, bar_s
     sys.exit(EXIT_FAILED if any(r["failed"] for r in rows) else 0)
 
 
-def securities_for(app: App, symbols: tuple[str, ...], universe: str | None) -> list[Any]:
+def securities_for(app: App, symbols: tuple[str, ...], universe: str | None,
+                   sec_type: str = "STK", route: str = "SMART") -> list[Any]:
     """The symbols through the ``resolve_securities`` hook, plus a universe's members."""
     found: dict[int, Any] = {}
     if universe:
@@ -87,8 +92,12 @@ def securities_for(app: App, symbols: tuple[str, ...], universe: str | None) -> 
             raise click.UsageError(f"universe {universe!r} has no resolved members")
         found.update((s.con_id, s) for s in members)
     if symbols:
+        from traderctl_symbols.resolve import ResolveOptions
+
+        options = ResolveOptions(sec_type=sec_type.upper(), exchange=route.upper(),
+                                 progress=False)
         resolution = app.pm.hook.resolve_securities(symbols=list(symbols), config=app.config,
-                                                    options=None)
+                                                    options=options)
         if resolution is None:
             raise click.UsageError("no plugin resolves symbols (install traderctl-symbols)")
         for r in resolution.results:

@@ -77,9 +77,8 @@ def classify_error(exc: BaseException) -> Any:
 
 
 async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
-    from traderctl.jobs import IBError, Request, Verdict
+    from traderctl.jobs import IBError, Request
     from traderctl.jobs.profiles import historical_request
-    from traderctl.jobs.retry import ib_verdict
 
     p = job.payload
     security = SecurityDefinition.from_dict(p["security"])
@@ -92,7 +91,7 @@ async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
         try:
             bars = await fetch(ib, security, p)
         except IBError as exc:
-            if ib_verdict(exc.code, exc.message) is not Verdict.RESULT:
+            if not no_data(exc):
                 raise
             bars = []
     frame = bars_frame(bars, span, SOURCE)
@@ -100,6 +99,16 @@ async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
     series = Series(security.con_id, size.name, p["what"], bool(p["rth"]))
     await asyncio.to_thread(store.write, series, security, span, frame, SOURCE)
     return {"bars": len(frame), "no_data": not len(frame)}
+
+
+def no_data(exc: Any) -> bool:
+    """Error 162 that is an answer: the engine's "no data" texts, and TWS's "No historical
+    market data for ..." (a contract without this data type, e.g. TRADES of a currency)."""
+    from traderctl.jobs import Verdict
+    from traderctl.jobs.retry import ib_verdict
+
+    return (ib_verdict(exc.code, exc.message) is Verdict.RESULT
+            or (exc.code == 162 and "no historical market data" in exc.message.lower()))
 
 
 async def fetch(ib: Any, security: SecurityDefinition, p: dict[str, Any]) -> list[Any]:

@@ -90,7 +90,9 @@ def _fits(group: list[Span], size: BarSize, whole: set[Span], zone: tzinfo) -> b
     span = (group[-1][1] - group[0][0]).total_seconds()
     if span <= min(size.max_seconds, DAY):
         return True
-    return all(p in whole for p in group) and _days(group, zone) * DAY <= size.max_seconds
+    # IB's limit holds for the calendar span and for the trading days counted back
+    return (span <= size.max_seconds and all(p in whole for p in group)
+            and _days(group, zone) * DAY <= size.max_seconds)
 
 
 def _chunk(group: list[Span], zone: tzinfo) -> Chunk:
@@ -103,6 +105,16 @@ def _chunk(group: list[Span], zone: tzinfo) -> Chunk:
 
 def minimum_requests(calendar: Calendar, size: BarSize, start: datetime,
                      end: datetime) -> int:
-    """A lower bound: session time over the largest duration (for the benchmark)."""
-    total = sum((hi - lo).total_seconds() for lo, hi in calendar.between(start, end))
-    return math.ceil(total / size.max_seconds) if total else 0
+    """The fewest windows of IB's largest duration that cover every session minute in
+    ``[start, end)`` (greedy from the left is optimal on a line): the benchmark's anchor."""
+    step = timedelta(seconds=size.max_seconds)
+    count, reach = 0, None
+    for lo, hi in calendar.between(start, end):
+        if reach is not None and hi <= reach:
+            continue
+        at = lo if reach is None or reach <= lo else reach
+        while at < hi:
+            count += 1
+            reach = at + step
+            at = reach
+    return count

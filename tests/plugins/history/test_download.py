@@ -102,3 +102,27 @@ def test_a_configured_holiday_is_not_asked_for(  # type: ignore[no-untyped-def]
     assert holiday not in dates and len(dates) == 2
     status = json.loads(history_cli(None, "status", "--json").stdout)
     assert status[0]["gaps"] == 0  # the holiday is no gap: the exchange was closed
+
+
+def test_no_data_is_recorded_not_asked_again_unless_refresh(history_cli, sim_tws) -> None:  # type: ignore[no-untyped-def]
+    # IB has no TRADES for a currency pair: error 162 "HMDS query returned no data" (or
+    # "No historical market data"), an answer and not a pacing violation
+    args = ("download", "EUR::USD", "--sec-type", "CASH", "--route", "IDEALPRO",
+            "--start", weekdays_back(2).isoformat(), "--end", weekdays_back(1).isoformat(),
+            "--json")
+    first = planned(history_cli(sim_tws, *args))
+    asked = len(hist_requests(sim_tws))
+    assert first["EUR"]["requests"] >= 1 and asked == first["EUR"]["requests"]
+    status = json.loads(history_cli(None, "status", "--json").stdout)
+    assert status[0]["bars"] == 0 and status[0]["no_data_spans"] >= 1
+    assert planned(history_cli(sim_tws, *args))["EUR"]["requests"] == 0
+    again = planned(history_cli(sim_tws, *args, "--refresh"))
+    assert again["EUR"]["requests"] == first["EUR"]["requests"]
+    assert len(hist_requests(sim_tws)) == 2 * asked
+
+
+def test_bad_input_is_a_usage_error(history_cli, sim_tws) -> None:  # type: ignore[no-untyped-def]
+    assert history_cli(sim_tws, "download", "AAPL", "--start", "yesterday").exit_code == 2
+    assert history_cli(sim_tws, "download", "AAPL", "--start", "2025-01-01",
+                       "--bar-size", "7 mins").exit_code == 2
+    assert history_cli(None, "show", "NOSUCH").exit_code == 2
