@@ -112,3 +112,21 @@ def securities_for(app: App, symbols: tuple[str, ...], universe: str | None,
 from traderctl_history import views  # noqa: E402  (the read-only commands, same group)
 
 views.add_commands(history)
+
+
+@history.command("worker")
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Default: jobs.concurrency.")
+@pass_app
+def worker_cmd(app: App, concurrency: int | None) -> None:
+    """Work off history jobs (and only those) until SIGTERM: the supervised service.
+
+    Pauses while the tws service is down or TWS does not answer and resumes on its own
+    (the engine's gate); jobs in flight at SIGTERM go back to pending.
+    """
+    from traderctl.jobs.runtime import run_from_config
+    from traderctl_history.download import open_store
+    from traderctl_history.jobs import configure, job_kinds
+    from traderctl_history.store import storage_uri
+
+    configure(storage_uri(app.config), open_store(app.config).locks)
+    run_from_config(app.config, {k.name: k for k in job_kinds()}, concurrency=concurrency)
