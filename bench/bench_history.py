@@ -39,7 +39,7 @@ def pacing(n: int, scale: float) -> None:
                 "--bar-size", "1 secs", "--rth", "--start", day.isoformat(),
                 "--end", (day + timedelta(days=1)).isoformat(), "--concurrency", "8",
                 "--json"]
-        subprocess.run(args[:-8] + ["--start", day.isoformat(), "--end", day.isoformat()],
+        subprocess.run([*args[:-8], "--start", day.isoformat(), "--end", day.isoformat()],
                        cwd=root, capture_output=True)  # resolve first, not timed
         t0 = time.perf_counter()
         done = subprocess.run(args, cwd=root, capture_output=True, text=True)
