@@ -1,0 +1,1 @@
+"""traderctl-history: historical bars from IB into ArcticDB."""

@@ -1,0 +1,151 @@
+"""The job kinds: one historical-data request each, its bars written as it answers.
+
+``history.bars_small`` (bars of 30 s or less, IB's hard rules: ``ib_historical_small``)
+and ``history.bars`` (larger bars: in-flight cap and soft rate, ``ib_historical``).
+A job asks ``reqHistoricalData`` once and writes the bars of its span into the store
+before the engine marks it done; the write replaces exactly that span, so a job run
+again after a kill -9 between write and ``done`` changes nothing. Error 162 "HMDS query
+returned no data" is an answer: the span is recorded as having no data. A pacing
+violation is raised for the engine (retry, limiter slows down).
+
+The store comes from :func:`configure` (``history download`` and ``history worker`` call
+it). The payload names the store only when it is the default LMDB folder: an S3 URI may
+carry credentials and never goes into the job store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from traderctl.securities import SecurityDefinition
+from traderctl_history.barsizes import bar_size
+from traderctl_history.store import COLUMNS, HistoryStore, Series, empty_frame
+
+SMALL_KIND, KIND = "history.bars_small", "history.bars"
+SOURCE = "ib"
+_STORES: dict[str, HistoryStore] = {}
+_FIELDS = {"wap": "average", "count": "barCount"}  # store column -> ib_async BarData
+_CONFIGURED: list[tuple[str, Path]] = []
+
+
+def configure(uri: str, locks: Path) -> None:
+    """Use the store at ``uri`` for jobs whose payload does not name one."""
+    _CONFIGURED[:] = [(uri, locks)]
+
+
+def open_store(uri: str, locks: Path) -> HistoryStore:
+    store = _STORES.get(uri)
+    if store is None:
+        store = _STORES[uri] = HistoryStore(uri, locks)
+    return store
+
+
+def _payload_store(payload: dict[str, Any]) -> HistoryStore:
+    from traderctl.jobs import PermanentError
+
+    if payload.get("storage"):
+        return open_store(payload["storage"], Path(payload["locks"]))
+    if not _CONFIGURED:
+        raise PermanentError("history jobs on a configured (non-default) store run under "
+                             "`traderctl history worker`")
+    return open_store(*_CONFIGURED[0])
+
+
+def job_kinds() -> list[Any]:
+    from traderctl.jobs import JobKind
+
+    doc = "One reqHistoricalData; its bars written to the history store."
+    return [JobKind(SMALL_KIND, bars_job, profile="ib_historical_small", timeout=120.0,
+                    classify=classify_error, doc=doc),
+            JobKind(KIND, bars_job, profile="ib_historical", timeout=300.0,
+                    classify=classify_error, doc=doc)]
+
+
+def classify_error(exc: BaseException) -> Any:
+    """A dropped connection is retried (the next attempt reconnects), as symbols does; a
+    request IB finds too long will not get shorter by asking again."""
+    from traderctl.jobs import IBError, Verdict
+
+    if isinstance(exc, IBError) and "time length exceed" in exc.message.lower():
+        return Verdict.PERMANENT
+    if isinstance(exc, ConnectionError | EOFError):
+        return Verdict.RETRY
+    return None
+
+
+async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
+    from traderctl.jobs import IBError, Request
+    from traderctl.jobs.profiles import historical_request
+
+    p = job.payload
+    security = SecurityDefinition.from_dict(p["security"])
+    size = bar_size(p["bar_size"])
+    span = (datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["stop"]))
+    request = historical_request(str(security.con_id), security.exchange, p["what"], p["end"],
+                                 p["duration"], size.name) if size.small else Request(job.key)
+    ib = await ctx.ib()
+    async with ctx.pace(request):
+        try:
+            bars = await fetch(ib, security, p)
+        except IBError as exc:
+            if not no_data(exc):
+                raise
+            bars = []
+    frame = bars_frame(bars, span, SOURCE)
+    store = _payload_store(p)
+    series = Series(security.con_id, size.name, p["what"], bool(p["rth"]))
+    await asyncio.to_thread(store.write, series, security, span, frame, SOURCE)
+    return {"bars": len(frame), "no_data": not len(frame)}
+
+
+def no_data(exc: Any) -> bool:
+    """Error 162 that is an answer: the engine's "no data" texts, and TWS's "No historical
+    market data for ..." (a contract without this data type, e.g. TRADES of a currency)."""
+    from traderctl.jobs import Verdict
+    from traderctl.jobs.retry import ib_verdict
+
+    return (ib_verdict(exc.code, exc.message) is Verdict.RESULT
+            or (exc.code == 162 and "no historical market data" in exc.message.lower()))
+
+
+async def fetch(ib: Any, security: SecurityDefinition, p: dict[str, Any]) -> list[Any]:
+    """``reqHistoricalData`` (UTC epoch bar times) with IB's error as ``IBError``."""
+    from ib_async import RequestError
+
+    from traderctl.jobs import IBError
+
+    ib.RaiseRequestErrors = True
+    try:
+        return list(await ib.reqHistoricalDataAsync(
+            security.contract(), p["end"], p["duration"], p["bar_size"], p["what"],
+            bool(p["rth"]), formatDate=2, timeout=0))
+    except RequestError as exc:
+        raise IBError(exc.code, exc.message, exc.reqId) from None
+
+
+def bars_frame(bars: list[Any], span: tuple[datetime, datetime], source: str) -> Any:
+    """ib_async ``BarData`` -> the store's frame, only bars starting inside ``span``."""
+    import pandas as pd
+
+    lo, hi = span
+    rows = [b for b in bars if lo <= _utc(b.date) < hi]
+    if not rows:
+        return empty_frame()
+    index = pd.DatetimeIndex([_utc(b.date) for b in rows], name="time").as_unit("ns")
+    frame = pd.DataFrame({c: [float(getattr(b, _FIELDS.get(c, c)) or 0.0) for b in rows]
+                          for c in COLUMNS}, index=index)
+    frame["source"] = source
+    return frame[~frame.index.duplicated(keep="last")].sort_index()
+
+
+def _utc(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value, datetime.min.time(), UTC)
+
+
+def close_stores() -> None:
+    _STORES.clear()
