@@ -45,8 +45,25 @@ def history_cli(cli: Callable[..., Result], data_dir: Path) -> Callable[..., Res
 
 
 def weekdays_back(n: int, today: date | None = None) -> date:
-    """The date ``n`` weekdays before today (UTC)."""
-    day = today or datetime.now(UTC).date()
+    """The date ``n`` weekdays before an anchor: today (UTC), or the latest day before it
+    whose six previous weekdays are all full US sessions (no holiday, no half day), so
+    counts of bars and requests do not depend on the week the tests run in."""
+    return _plain_weekdays_back(n, _clean_anchor(today or datetime.now(UTC).date()))
+
+
+def _clean_anchor(day: date) -> date:
+    from traderctl.simulator.holidays import session_day
+
+    def full(d: date) -> bool:
+        trading, early_close = session_day("US", d)
+        return trading and early_close is None
+
+    while not all(full(_plain_weekdays_back(k, day)) for k in range(1, 7)):
+        day -= timedelta(days=1)
+    return day
+
+
+def _plain_weekdays_back(n: int, day: date) -> date:
     while n:
         day -= timedelta(days=1)
         n -= day.weekday() < 5
