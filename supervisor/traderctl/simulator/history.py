@@ -24,6 +24,7 @@ from typing import Any
 
 from . import bars as b
 from .clock import add_months, format_bar_time, parse_end_datetime
+from .hours import Session
 from .universe import ContractQuery, Listing
 
 HISTORICAL_DATA = 17
@@ -190,9 +191,18 @@ def window_start(listing: Listing, n: int, unit: str, end: datetime, rth: bool) 
 
 
 def build_bars(
-    req: HistRequest, listing: Listing, model: b.PriceModel, tws_tz: str, now: datetime
+    req: HistRequest,
+    listing: Listing,
+    model: b.PriceModel,
+    tws_tz: str,
+    now: datetime,
+    always_open: bool = False,
 ) -> list[Any]:
-    """Validate and produce the historicalData message fields."""
+    """Validate and produce the historicalData message fields.
+
+    ``always_open`` (the scenario's market switch) makes intraday history one
+    continuous session, so bars agree with the live prices streamed at any hour.
+    """
     step, n, unit, end = validate(req, tws_tz, now)
     if listing.sec_type == "CASH" and req.what in ("TRADES", "ADJUSTED_LAST"):
         raise HistoryError(
@@ -202,6 +212,9 @@ def build_bars(
         )
     start = window_start(listing, n, unit, end, req.use_rth)
     sessions = listing.calendar.sessions_between(start, end, req.use_rth)
+    if always_open and step < 86400:
+        aligned = datetime.fromtimestamp(start.timestamp() // step * step, start.tzinfo)
+        sessions = [Session(aligned, end, end.date())]
     rows: list[tuple[str, b.Bar]]
     if step >= 86400:
         daily = b.daily_bars(model, sessions, now, req.what)

@@ -107,7 +107,9 @@ def historical_data(s: ClientSession, f: list[str]) -> None:
             raise history.HistoryError(322, TOO_MANY_TEXT)
         else:
             hold = pacer.soft_hold(weight)
-        fields = history.build_bars(req, listing, s.sim.model(listing), s.sim.tz, now)
+        fields = history.build_bars(
+            req, listing, s.sim.model(listing), s.sim.tz, now, s.sim.market.always_open
+        )
     except history.HistoryError as exc:
         s.error(req.req_id, exc.code, exc.message)
         return
