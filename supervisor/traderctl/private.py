@@ -81,3 +81,14 @@ def harden_process() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
     pr_set_dumpable = 4
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+
+
+def private_file(path: str | os.PathLike[str]) -> None:
+    """Create ``path`` (and its folders) as a 0600 file if missing, and make it 0600.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database's mode, so a store
+    opened after this is private all the way down.
+    """
+    private_dirs(os.path.dirname(os.path.abspath(path)))
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)

@@ -29,6 +29,19 @@ def test_the_store_is_wal(store: JobStore) -> None:
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_the_store_and_its_journals_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        store = JobStore(tmp_path / "jobs" / "jobs.sqlite", clock=Clock())
+        store.submit("k", [("a", {})], store.create_batch("b"))
+    finally:
+        os.umask(old)
+    folder = tmp_path / "jobs"
+    modes = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    assert {"jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"} <= set(modes)
+    assert set(modes.values()) == {0o600} and folder.stat().st_mode & 0o777 == 0o700
+
+
 def test_submitting_a_key_again_changes_nothing_unless_refreshed(store: JobStore) -> None:
     batch = store.create_batch("b")
     assert store.submit("k", [("a", {"v": 1}), ("b", {"v": 1})], batch).new == 2

@@ -15,7 +15,6 @@ a resolution killed at any moment has recorded each symbol completely or not at 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from traderctl.private import private_file
 from traderctl.securities import SecurityDefinition
 from traderctl_symbols.query import SymbolQuery
 from traderctl_symbols.sources import SymbolRow
@@ -124,10 +124,7 @@ def store_path(config: Any) -> Path:
 
 def _open(path: Path) -> sqlite3.Connection:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path.parent, 0o700)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-        os.chmod(path, 0o600)
+        private_file(path)
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from traderctl.jobs.model import STATES, Batch, Job, JobFilter, SubmitResult
+from traderctl.private import private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -72,13 +73,13 @@ def connect(path: str | Path) -> sqlite3.Connection:
     """An autocommit connection in WAL mode; transactions are explicit."""
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_file(path)  # the payloads and errors may name accounts and orders
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives any process crash; a power cut may roll back the
         # last commits, which returns jobs to pending (rerun), never to a false "done"
         conn.execute("PRAGMA synchronous=NORMAL")
-    except sqlite3.Error as exc:
+    except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open {path}: {exc}") from None
     return conn
 
