@@ -62,7 +62,15 @@ def _command(port: int, line: str) -> list[str]:
         return data.decode().splitlines()
 
 
-def _wait_port(port: int, open_: bool, timeout: float = 5.0) -> None:
+def _reap(proc: subprocess.Popen) -> None:
+    """Kill a launcher a failed assertion left running, and collect it and its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate(timeout=10)
+
+
+def _wait_port(port: int, open_: bool, timeout: float = 20.0) -> None:
+    # the launcher starts a fresh interpreter and the simulator: seconds on a loaded box
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -144,7 +152,7 @@ def test_start_serves_api_and_stop_exits_0(tmp_path):
         assert _command(cmd, "STOP") == ["INFO Closing IBC", "OK Shutting down: STOP command"]
         out, _ = proc.communicate(timeout=10)
     finally:
-        proc.kill() if proc.poll() is None else None
+        _reap(proc)
     assert proc.returncode == 0
     assert "IBC: Login has completed" in out
     assert "Login has completed: exiting via [File, Close] menu" in out
@@ -178,7 +186,7 @@ def test_restart_is_warm_through_the_script_loop_and_sigterm_exits_143(tmp_path)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)
     finally:
-        proc.kill() if proc.poll() is None else None
+        _reap(proc)
     assert proc.returncode == 143
     assert out.count("Second Factor Authentication initiated") == 1
     lines = [line.split(" IBC: ")[-1] for line in out.splitlines()]
@@ -277,7 +285,7 @@ def test_login_dialog_timeout_88_is_looped_by_the_script(tmp_path):
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=10)
     finally:
-        proc.kill() if proc.poll() is None else None
+        _reap(proc)
     assert proc.returncode == 143
     assert "IBC closing after TWS/Gateway failed to display login dialog" in out
     assert "IBC returned exit status 88" in out and "IBC: Login has completed" in out
