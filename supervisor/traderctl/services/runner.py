@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+from traderctl.aiotasks import cancel_and_wait
 from traderctl.events import utcnow
 from traderctl.services.backoff import Backoff, StartLimit
 from traderctl.services.driver import Driver, ProbeSettings
@@ -248,9 +249,7 @@ class ServiceRunner:
             first = next((t for t in done if t is tasks[0]), next(iter(done)))
             return first.result()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(tasks)
 
     async def _finish(self, child: Child, outcome: str) -> None:
         if outcome == "exited":

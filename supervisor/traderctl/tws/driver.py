@@ -35,6 +35,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from traderctl.aiotasks import cancel_and_wait
 from traderctl.events import Event
 from traderctl.logs import get_logger
 from traderctl.services.driver import Driver, Launch, ProbeSettings
@@ -232,12 +233,13 @@ class TwsDriver(Driver):
         observer = self.observer = SessionObserver(
             HOST, self.launch.port, spec["observer_client_id"], spec["probe_timeout"],
             spec["probe_interval"], self._on_session_change)
+        loops = [asyncio.ensure_future(self._guard("observer", observer.run)),
+                 asyncio.ensure_future(self._guard("soft_remedies",
+                                                   lambda: self.remedies.soft_loop(observer)))]
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._guard("observer", observer.run))
-                group.create_task(self._guard("soft_remedies",
-                                              lambda: self.remedies.soft_loop(observer)))
+            await asyncio.wait(loops)  # not a TaskGroup: it cancels its tasks only once
         finally:
+            await cancel_and_wait(loops)
             observer.close()
             self.probe.close()
         return "observer ended"  # not reached: both loops run until cancelled
