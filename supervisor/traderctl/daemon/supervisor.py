@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from traderctl.aiotasks import cancel_and_wait
 from traderctl.config import Config
 from traderctl.daemon.control import AlreadyRunning, ControlServer, Peer, RequestError
 from traderctl.daemon.diskfull import DiskHealth
@@ -158,9 +159,7 @@ class Supervisor:
         self._kill_adopted_orphans()
         if self.cgroups is not None:
             self.cgroups.remove()
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await cancel_and_wait(list(self.tasks))
         self._remove_signals()
         self.emit(Event("supervisor_stopped", {}))
         self.pm.notify("on_shutdown")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from traderctl.aiotasks import cancel_and_wait
 from traderctl.jobs.context import JobContext
 from traderctl.jobs.gate import TwsGate
 from traderctl.jobs.ibconn import IBConnection
@@ -189,9 +190,7 @@ class Worker:
             log.info("jobs_finishing", count=len(self.tasks), grace=self.settings.grace)
             await self._drain()
         left, ids = list(self.tasks.values()), list(self.tasks)
-        for task in left:
-            task.cancel()
-        await asyncio.gather(*left, return_exceptions=True)
+        await cancel_and_wait(left)  # a job's ib_async call may swallow one cancel
         if (released := self.store.release(self.owner, ids)):
             log.info("jobs_released", count=released, reason="stopped before they finished")
 
