@@ -86,9 +86,12 @@ def harden_process() -> None:
 def private_file(path: str | os.PathLike[str]) -> None:
     """Create ``path`` (and its folders) as a 0600 file if missing, and make it 0600.
 
+    Its folder is made 0700 even when it existed: it will hold the journals too.
     SQLite gives its ``-wal`` and ``-shm`` files the database's mode, so a store
     opened after this is private all the way down.
     """
-    private_dirs(os.path.dirname(os.path.abspath(path)))
+    folder = os.path.dirname(os.path.abspath(path))
+    private_dirs(folder)
+    os.chmod(folder, DIR_MODE)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     os.chmod(path, 0o600)

@@ -30,13 +30,14 @@ def test_the_store_is_wal(store: JobStore) -> None:
 
 
 def test_the_store_and_its_journals_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    folder = tmp_path / "jobs"
+    folder.mkdir(mode=0o755)  # left open by an older version or by hand
     old = os.umask(0o022)
     try:
-        store = JobStore(tmp_path / "jobs" / "jobs.sqlite", clock=Clock())
+        store = JobStore(folder / "jobs.sqlite", clock=Clock())
         store.submit("k", [("a", {})], store.create_batch("b"))
     finally:
         os.umask(old)
-    folder = tmp_path / "jobs"
     modes = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
     assert {"jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"} <= set(modes)
     assert set(modes.values()) == {0o600} and folder.stat().st_mode & 0o777 == 0o700
