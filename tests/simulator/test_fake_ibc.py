@@ -73,12 +73,7 @@ def _wait_port(port: int, open_: bool, timeout: float = 20.0) -> None:
     # the launcher starts a fresh interpreter and the simulator: seconds on a loaded box
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            state = True
-        except OSError:
-            state = False
-        if state == open_:
+        if _port_open(port) == open_:
             return
         time.sleep(0.05)
     raise AssertionError(f"port {port} did not become {'open' if open_ else 'closed'}")
