@@ -33,3 +33,14 @@ def test_no_heavy_imports(args: list[str], tmp_path: Path) -> None:
     assert "traderctl.cli.fast" in loaded
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert not heavy, f"`traderctl {' '.join(args)}` imported {heavy}"
+
+
+def test_jobs_list_needs_neither_click_nor_the_plugin_host(tmp_path: Path) -> None:
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "trader.yaml").write_text(
+        f"supervisor:\n  socket: {tmp_path}/none.sock\n  data_dir: {tmp_path}/data\n")
+    loaded = imported_modules(["jobs", "list", "--state", "failed", "--limit=5"], tmp_path)
+    assert "traderctl.jobs.store" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("click", "pluggy")}
+    # a value the fast parser refuses goes to click, which explains it
+    assert "click" in imported_modules(["jobs", "list", "--state", "bogus"], tmp_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ import click
 
 if TYPE_CHECKING:
     from traderctl.cli.target import Target
-    from traderctl.config import Config, ConfigError, Override
+    from traderctl.config import Config, Override
     from traderctl.plugin.manager import PluginManager
 
 
@@ -52,19 +51,11 @@ class App:
         try:
             config = self.load_config()
         except ConfigError as exc:
-            report_config_error(exc)
+            exc.report()
             raise click.exceptions.Exit(2) from None
         add_secrets(config.secret_values())
         configure_logging(config.get("logging.level"), config.get("logging.format"))
         return config
-
-
-def report_config_error(exc: ConfigError) -> None:
-    for problem in exc.problems:
-        print(f"config error: {problem}", file=sys.stderr)
-    count = len(exc.problems)
-    print(f"{count} problem{'s' * (count != 1)} in the configuration; nothing was started",
-          file=sys.stderr)
 
 
 pass_app = click.make_pass_decorator(App)

@@ -1,12 +1,13 @@
 """The ``traderctl`` console script: daemon commands straight to the socket, the rest to click.
 
 ``status``, ``start``, ``stop``, ``restart``, ``reload``, ``logs``, ``events`` and ``graph``
-only talk to the running supervisor. Loading the plugin host (entry points, pluggy) and
-click to do that costs more than the request itself, so their common forms are parsed
-here (:func:`traderctl.cli.spec.parse_fast`) and run with the stdlib client. Anything else
-(``--help``, a plugin's command, an option this parser does not know, shell completion)
-goes to the full command line in :mod:`traderctl.cli.main`, which builds the same
-commands from the same :class:`~traderctl.cli.spec.CommandSpec`.
+only talk to the running supervisor, and ``jobs list`` only reads the job store. Loading
+the plugin host (entry points, pluggy) and click to do that costs more than the request
+itself, so their common forms are parsed here (:func:`traderctl.cli.spec.parse_fast`) and
+run with the stdlib alone. Anything else (``--help``, a plugin's command, an option this
+parser does not know, shell completion) goes to the full command line in
+:mod:`traderctl.cli.main`, which builds the same commands from the same
+:class:`~traderctl.cli.spec.CommandSpec`.
 """
 
 from __future__ import annotations
@@ -32,12 +33,20 @@ DAEMON_COMMANDS = {
     "events": "traderctl.commands.logs:events",
     "graph": "traderctl.commands.graph:graph",
 }
+# subcommands of click groups that are read in a loop: the group stays a click group
+SUBCOMMANDS = {
+    ("jobs", "list"): "traderctl.commands.jobs_list:list_jobs",
+}
 GLOBAL_OPTIONS = {"--config", "--set", "-o", "--socket", "--log-level", "--log-format"}
 COMPLETE_ENV = "_TRADERCTL_COMPLETE"
 
 
 def load_spec(name: str) -> CommandSpec:
-    module, _, attr = DAEMON_COMMANDS[name].partition(":")
+    return _import_spec(DAEMON_COMMANDS[name])
+
+
+def _import_spec(target: str) -> CommandSpec:
+    module, _, attr = target.partition(":")
     __import__(module)  # importlib's import_module would cost an import of its own
     spec: CommandSpec = getattr(sys.modules[module], attr)
     return spec
@@ -54,12 +63,15 @@ def run_fast(argv: list[str], env: Mapping[str, str]) -> int | None:
         if flag not in GLOBAL_OPTIONS or (not eq and not rest):
             return None
         options.setdefault(flag, []).append(value if eq else rest.pop(0))
-    if not rest or rest[0] not in DAEMON_COMMANDS:
+    if rest and rest[0] in DAEMON_COMMANDS:
+        spec, args = load_spec(rest[0]), rest[1:]
+    elif tuple(rest[:2]) in SUBCOMMANDS:
+        spec, args = _import_spec(SUBCOMMANDS[rest[0], rest[1]]), rest[2:]
+    else:
         return None
-    spec = load_spec(rest[0])
     from traderctl.cli.spec import parse_fast
 
-    kwargs = parse_fast(spec, rest[1:])
+    kwargs = parse_fast(spec, args)
     overrides = _overrides(options)
     if kwargs is None or overrides is None:
         return None

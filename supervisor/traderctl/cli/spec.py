@@ -28,7 +28,8 @@ class Opt:
     def __init__(self, name: str, flags: tuple[str, ...] = (), kind: type = str,
                  default: Any = None, help: str = "", many: bool = False,
                  required: bool = False, metavar: str | None = None,
-                 completion: Callable[[Target, str], list[str]] | None = None) -> None:
+                 completion: Callable[[Target, str], list[str]] | None = None,
+                 choices: tuple[str, ...] = (), minimum: int | None = None) -> None:
         self.name = name
         self.flags = flags
         self.kind = kind
@@ -38,6 +39,8 @@ class Opt:
         self.required = required
         self.metavar = metavar
         self.completion = completion
+        self.choices = choices  # str options: one of these
+        self.minimum = minimum  # int options: at least this
 
     @property
     def positional(self) -> bool:
@@ -79,7 +82,7 @@ def parse_fast(spec: CommandSpec, argv: list[str]) -> dict[str, Any] | None:
             values[opt.name] = True
             continue
         text = inline if eq else next(args, None)
-        if text is None or (value := _convert(opt.kind, text)) is None:
+        if text is None or (value := _convert(opt, text)) is None:
             return None
         if opt.many:
             values[opt.name].append(value)
@@ -103,11 +106,16 @@ def _assign_positionals(positionals: list[Any], free: list[str], values: dict[st
     return not free
 
 
-def _convert(kind: type, text: str) -> Any:
+def _convert(opt: Opt, text: str) -> Any:
+    """The value, or None when it is not one ``opt`` takes (click then says why)."""
     try:
-        return kind(text)
+        value = opt.kind(text)
     except ValueError:
         return None
+    if (opt.choices and value not in opt.choices) or (
+            opt.minimum is not None and value < opt.minimum):
+        return None
+    return value
 
 
 def to_click(spec: CommandSpec) -> click.Command:
@@ -136,9 +144,19 @@ def _param(opt: Opt) -> click.Parameter:
                               shell_complete=complete)
     if opt.kind is bool:
         return click.Option([*opt.flags, opt.name], is_flag=True, help=opt.help)
-    return click.Option([*opt.flags, opt.name], type=opt.kind, default=opt.default,
+    return click.Option([*opt.flags, opt.name], type=_click_type(opt), default=opt.default,
                         multiple=opt.many, help=opt.help, show_default=opt.default is not None,
                         metavar=opt.metavar, shell_complete=complete)
+
+
+def _click_type(opt: Opt) -> Any:
+    import click
+
+    if opt.choices:
+        return click.Choice(opt.choices)
+    if opt.minimum is not None:
+        return click.IntRange(min=opt.minimum)
+    return opt.kind
 
 
 def _completer(source: Callable[[Target, str], list[str]]) -> Callable[..., list[Any]]:

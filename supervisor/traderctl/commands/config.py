@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from traderctl.cli.app import App, pass_app, report_config_error
+from traderctl.cli.app import App, pass_app
 from traderctl.output import print_json
 
 
@@ -70,7 +70,7 @@ def check(app: App, path: str | None) -> None:
     try:
         config = app.load_config(path)
     except ConfigError as exc:
-        report_config_error(exc)
+        exc.report()
         raise click.exceptions.Exit(2) from None
     click.echo(f"{config.source or 'built-in defaults'}: ok")
 

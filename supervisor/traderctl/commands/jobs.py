@@ -20,13 +20,14 @@ from typing import Any
 import click
 
 from traderctl.cli.app import App, pass_app
+from traderctl.cli.spec import to_click
+from traderctl.commands import jobs_list
 from traderctl.jobs.model import STATES, JobFilter, iso
 from traderctl.jobs.store import JobStore, StoreError
 from traderctl.output import print_json, print_table
 
-PAGE = 1000  # jobs list: a screenful for people is this; --limit 0 dumps everything
 EXIT_NO_MATCH = 1
-EXIT_STORE = 3
+EXIT_STORE = jobs_list.EXIT_STORE
 
 
 @click.group("jobs")
@@ -40,28 +41,9 @@ def jobs_group() -> None:
 
 @contextmanager
 def open_store(app: App) -> Iterator[JobStore]:
-    from traderctl.cli.app import report_config_error
-    from traderctl.config import ConfigError
-    from traderctl.jobs.settings import load_store_settings, store_path
-
-    try:
-        config = app.config if "config" in app.__dict__ else load_store_settings(
-            app.config_path, app.env, app.overrides)
-    except ConfigError as exc:
-        report_config_error(exc)
-        raise click.exceptions.Exit(2) from None
-    try:
-        store = JobStore(store_path(config))
-    except StoreError as exc:
-        print(f"error: job store: {exc}", file=sys.stderr)
-        raise click.exceptions.Exit(EXIT_STORE) from None
-    try:
+    """The store of the config as loaded so far (see :func:`jobs_list.open_store`)."""
+    with jobs_list.open_store(app.target(), app.__dict__.get("config")) as store:
         yield store
-    except StoreError as exc:
-        print(f"error: job store: {exc}", file=sys.stderr)
-        raise click.exceptions.Exit(EXIT_STORE) from None
-    finally:
-        store.close()
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,36 +55,13 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def make_filter(store: JobStore, batch: str | None, kind: str | None, state: str | None,
                 ids: tuple[int, ...] = ()) -> JobFilter:
-    batch_id = None
-    if batch is not None:
-        batch_id = store.find_batch(batch)
-        if batch_id is None:
-            raise click.BadParameter(f"no batch {batch!r}", param_hint="--batch")
-    return JobFilter(batch_id, kind, state, ids)
+    try:
+        return jobs_list.make_filter(store, batch, kind, state, ids)
+    except jobs_list.NoBatch as exc:
+        raise click.BadParameter(str(exc), param_hint="--batch") from None
 
 
-@jobs_group.command("list")
-@filter_options
-@click.option("--limit", type=click.IntRange(min=0), default=PAGE, show_default=True,
-              help="At most N jobs (0: all of them).")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines for scripts.")
-@pass_app
-def list_jobs(app: App, batch: str | None, kind: str | None, state: str | None, limit: int,
-              as_json: bool) -> None:
-    """List jobs, oldest first (``--json``: one JSON object per line).
-
-    With more than ``--limit`` matching jobs, stderr says how many were left out.
-    """
-    with open_store(app) as store:
-        flt = make_filter(store, batch, kind, state)
-        lines = store.listing(flt, limit or None, as_json)
-        shown = len(lines) - (not as_json)
-        total = sum(store.counts(flt).values()) if limit and shown >= limit else shown
-    if lines:
-        sys.stdout.write("\n".join(lines) + "\n")
-    if total > shown:
-        print(f"showing {shown} of {total} jobs: filter with --batch/--kind/--state, "
-              f"or --limit 0 for all", file=sys.stderr)
+jobs_group.add_command(to_click(jobs_list.list_jobs))
 
 
 @jobs_group.command("show")

@@ -7,6 +7,7 @@ the code base keeps its own defaults for hosts, ports or paths.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,14 @@ class ConfigError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(map(str, problems)))
         self.problems = problems
+
+    def report(self) -> None:
+        """One ``config error: file:line: key: message`` line per problem on stderr."""
+        for problem in self.problems:
+            print(f"config error: {problem}", file=sys.stderr)
+        count = len(self.problems)
+        print(f"{count} problem{'s' * (count != 1)} in the configuration; nothing was "
+              f"started", file=sys.stderr)
 
 
 @dataclass(frozen=True)
