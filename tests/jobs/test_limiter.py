@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,43 @@ def test_no_rule_is_ever_exceeded(processes: int, pattern: list[tuple]) -> None:
 def test_the_small_bar_profile_is_ibs() -> None:
     rules = HISTORICAL_SMALL.describe()
     assert rules == ["60 per 600s", "no identical request within 15s", "5 per 2s per group"]
+
+
+@pytest.mark.parametrize("stall", [0.15, 0.4, 1.5])
+def test_ib_messages_never_overflow_tws_second_after_tws_stalls(tmp_path: Path,
+                                                                stall: float) -> None:
+    """TWS counts messages as it reads them, in a sliding second (as the simulator's
+    ``MessageRate`` does). After a stall it reads a backlog at once, and its second then
+    holds the backlog plus what the sender may send in a fresh second. Sixteen senders, a
+    receiver that stops reading for ``stall`` seconds at t=2: no second of the receiver
+    holds over 50 (without the in-flight rule: 61)."""
+    from traderctl.jobs.profiles import builtin_profiles
+
+    clock = Clock(0.0)
+    lim = Limiter(tmp_path / "l.sqlite", clock=clock)
+    profile = builtin_profiles()["ib_messages"]
+    received: deque[float] = deque()  # when the receiver read each message
+    worst = 0
+    ready_at = [0.0] * 16  # when each sender next tries; inf while awaiting its reply
+    backlog: list[tuple[int, Grant]] = []
+    for step in range(6000):  # 6 s in steps of 1 ms
+        clock.now = step / 1000
+        for sender, at in enumerate(ready_at):
+            if at <= clock.now:
+                got = lim.try_acquire(profile, Request(f"m{step}.{sender}"))
+                if isinstance(got, Grant):
+                    backlog.append((sender, got))
+                    ready_at[sender] = float("inf")
+                else:
+                    ready_at[sender] = clock.now + got
+        if not 2.0 <= clock.now < 2.0 + stall:
+            for sender, grant in backlog:  # read, counted, answered at once
+                received.append(clock.now)
+                while received[0] <= clock.now - 1.0:
+                    received.popleft()
+                worst = max(worst, len(received))
+                lim.release(grant)
+                ready_at[sender] = clock.now
+            backlog.clear()
+    assert worst <= 50
+    assert worst >= 44  # the sender did use its budget

@@ -6,7 +6,11 @@
   a BID_ASK request counts twice.
 * ``ib_historical``: larger bars. IB applies no hard pacing, only soft throttling:
   at most 50 requests open at once plus a soft rate from ``jobs.soft_rate``.
-* ``ib_messages``: 45 messages per second, under IB's 50.
+* ``ib_messages``: 45 messages per second, under IB's 50, and at most 5 awaiting their
+  reply. TWS counts messages as it reads them: after a stall of its own (a GC pause, a
+  busy event loop) it reads a backlog at once, and a window of its second then holds the
+  backlog plus a full second of new messages. The backlog is at most what is in flight,
+  so 45 per second plus 5 in flight never makes more than IB's 50 in any of its seconds.
 
 Every period is multiplied by ``jobs.time_scale`` (the simulator runs IB's clocks faster)
 and by ``1 + jobs.pacing_margin`` (requests reach TWS a little later than we grant them).
@@ -32,7 +36,8 @@ HISTORICAL_SMALL = Profile("ib_historical_small", windows=(
     no_identical("ib_hist.identical", 15.0),
     per_group("ib_hist.burst", 5, 2.0),
 ))
-MESSAGES = Profile("ib_messages", windows=(per_window("ib_messages", 45, 1.0),))
+MESSAGES = Profile("ib_messages", windows=(per_window("ib_messages", 45, 1.0),),
+                   in_flight=(InFlight("ib_messages.open", 5),))
 
 
 def historical_large(count: int, per: float) -> Profile:
