@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import click
@@ -162,12 +161,14 @@ def cancel(app: App, order_ids: tuple[int, ...], all_: bool, as_json: bool) -> N
 @click.argument("order_id", type=int)
 @click.option("--lmt", help="New limit price.")
 @click.option("--qty", help="New total quantity.")
+@click.option("--yes", is_flag=True, help="No confirmation for a live account.")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @pass_app
-def modify(app: App, order_id: int, lmt: str | None, qty: str | None, as_json: bool) -> None:
-    """Change an open order's limit price and/or quantity (limits checked again)."""
-    from traderctl_orders import audit, manage
-    from traderctl_orders.safety import check_limits
+def modify(app: App, order_id: int, lmt: str | None, qty: str | None, yes: bool,
+           as_json: bool) -> None:
+    """Change an open order's limit price and/or quantity (limits checked again; a live
+    account's order needs --yes or a confirmation, as a new one does)."""
+    from traderctl_orders import manage
     from traderctl_orders.ticket import TicketError, decimal_option
     from traderctl_orders.tws import connected
 
@@ -180,18 +181,9 @@ def modify(app: App, order_id: int, lmt: str | None, qty: str | None, as_json: b
 
     async def work() -> dict[str, Any]:
         async with connected(app.config) as ib:
-            trade = manage.find_own(ib, order_id)
-            o = trade.order
-            quantity = new_qty if new_qty is not None else Decimal(str(o.totalQuantity))
-            price = new_lmt if new_lmt is not None else manage.order_price(o)
-            check_limits(app.config, trade.contract.symbol, quantity, price, None)
-            trade, changes = await manage.modify(ib, order_id, new_lmt, new_qty)
-            return {"orderId": order_id, "symbol": trade.contract.symbol,
-                    "status": trade.orderStatus.status, "changes": changes}
+            return await manage.Modification(app, order_id, new_lmt, new_qty, yes).run(ib)
 
-    row = _run(work)
-    audit.record(app.config, app.target().socket, "audit_order_modified", row)
-    _emit([row], as_json, ("orderId", "symbol", "status", "changes"))
+    _emit([_run(work)], as_json, ("orderId", "symbol", "status", "changes"))
 
 
 @order.command("fills")
