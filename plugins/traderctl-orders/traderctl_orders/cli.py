@@ -41,21 +41,35 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -
 
 
 class _TifParser(click.Command):
-    """--tif takes one word, or two for GTD (click options have a fixed arity)."""
+    """--tif takes one word, or two for GTD (click options have a fixed arity): ``--tif GTC``,
+    ``--tif=GTC``, ``--tif GTD DATE``, ``--tif=GTD DATE`` or ``--tif 'GTD DATE'``. The
+    ``--tif`` option declared on the command is there for --help; this takes it first."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         rest: list[str] = []
         i = 0
         while i < len(args):
-            if args[i] == "--tif" and i + 1 < len(args):
-                tif = [args[i + 1]]
-                if args[i + 1].upper() == "GTD" and i + 2 < len(args):
-                    tif.append(args[i + 2])
-                ctx.meta["orders.tif"] = tif
-                i += len(tif) + 1
+            arg = args[i]
+            if arg == "--":
+                rest += args[i:]
+                break
+            if arg != "--tif" and not arg.startswith("--tif="):
+                rest.append(arg)
+                i += 1
                 continue
-            rest.append(args[i])
-            i += 1
+            if arg == "--tif":
+                if i + 1 >= len(args):
+                    raise click.UsageError("--tif needs a value: DAY, GTC, IOC or GTD DATE",
+                                           ctx)
+                value, i = args[i + 1], i + 2
+            else:
+                value, i = arg.removeprefix("--tif="), i + 1
+            words = value.split(None, 1)
+            if [w.upper() for w in words] == ["GTD"] and i < len(args) \
+                    and not args[i].startswith("-"):
+                words.append(args[i])
+                i += 1
+            ctx.meta["orders.tif"] = words
         return super().parse_args(ctx, rest)
 
 
@@ -67,6 +81,8 @@ class _TifParser(click.Command):
 @click.option("--mkt", is_flag=True, help="Market order.")
 @click.option("--stp", help="Stop price.")
 @click.option("--trail", help="Trailing stop: an AMOUNT or PCT%.")
+@click.option("--tif", "tif_", metavar="DAY|GTC|IOC|GTD DATE",
+              help="Time in force (default DAY); GTD takes 'YYYYMMDD HH:MM:SS ZONE'.")
 @click.option("--outside-rth", is_flag=True, help="Allow filling outside regular hours.")
 @click.option("--when", multiple=True, metavar="COND", help="A condition (repeatable).")
 @click.option("--any", "any_", is_flag=True, help="Join the conditions by OR (default AND).")
@@ -83,16 +99,14 @@ class _TifParser(click.Command):
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @pass_app
 def place(app: App, symbol: str, action: str, qty: str, **opts: Any) -> None:
-    """Place an order for SYMBOL: BUY|SELL QTY, optionally waiting on --when conditions.
-
-    --tif DAY|GTC|IOC|GTD DATE (GTD takes 'YYYYMMDD HH:MM:SS ZONE').
-    """
+    """Place an order for SYMBOL: BUY|SELL QTY, optionally waiting on --when conditions."""
     from traderctl_orders.place import run_place
 
+    opts.pop("tif_")  # taken by _TifParser
     opts["json"] = opts.pop("as_json")
     opts["any"] = opts.pop("any_")
     opts["when"] = list(opts["when"])
-    opts["tif"] = click.get_current_context().meta.get("orders.tif") or ["DAY"]
+    opts["tif"] = click.get_current_context().meta.get("orders.tif", ["DAY"])
     run_place(app, symbol, action, qty, opts)
 
 

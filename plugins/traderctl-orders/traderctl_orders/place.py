@@ -12,11 +12,16 @@ import click
 from traderctl.cli.app import App
 from traderctl.securities import SecurityDefinition
 from traderctl_orders.conditions import ConditionError, parse, symbols_of
-from traderctl_orders.ticket import Ticket, TicketError, build, decimal_option, order_fields
+from traderctl_orders.ticket import (
+    Ticket,
+    TicketError,
+    build,
+    decimal_option,
+    order_fields,
+    parse_tif,
+)
 from traderctl_orders.ticket import order_type as choose_type
 from traderctl_orders.tws import OrderRefused
-
-TIFS = ("DAY", "GTC", "IOC", "GTD")
 
 
 def make_ticket(symbol: str, action: str, qty: str, opts: dict[str, Any]) -> Ticket:
@@ -30,9 +35,7 @@ def make_ticket(symbol: str, action: str, qty: str, opts: dict[str, Any]) -> Tic
             trail_pct = decimal_option(text[:-1], "--trail")
         else:
             trail_amount = decimal_option(text, "--trail")
-    tif, gtd = opts["tif"][0].upper(), " ".join(opts["tif"][1:])
-    if tif not in TIFS or (tif == "GTD") != bool(gtd):
-        raise TicketError("--tif: DAY, GTC, IOC, or GTD 'YYYYMMDD HH:MM:SS ZONE'")
+    tif, gtd = parse_tif(opts["tif"])
     conditions = tuple(parse(text) for text in opts["when"])
     if not conditions and (opts["any"] or opts["cancel_when_met"]):
         raise TicketError("--any and --cancel-when-met need at least one --when")

@@ -79,7 +79,12 @@ def resolve(pm: Any, config: Any, symbols: Sequence[str]) -> dict[str, SecurityD
             secs[s] = SecurityDefinition(int(s[1:]), s, "STK", "SMART", "", "")
     if not wanted:
         return secs
-    resolution = pm.hook.resolve_securities(symbols=wanted, config=config, options=None)
+    from traderctl_symbols.resolve import TwsUnreachable
+
+    try:
+        resolution = pm.hook.resolve_securities(symbols=wanted, config=config, options=None)
+    except TwsUnreachable as exc:
+        raise OrderRefused(str(exc)) from None
     if resolution is None:
         raise OrderRefused("no plugin resolves symbols (is traderctl-symbols installed?)")
     found = resolution.securities

@@ -186,6 +186,32 @@ def test_dry_run_trail_percent_gtd_oca(sim_tws: Any, order_cli: Any) -> None:
     assert sim_tws.requests_named("placeOrder") == []
 
 
+@pytest.mark.parametrize(("args", "tif", "gtd"), [
+    (["--tif=GTC"], "GTC", None),
+    (["--tif", "ioc"], "IOC", None),
+    (["--tif=GTD", "20301201 16:00:00 America/New_York"], "GTD",
+     "20301201 16:00:00 America/New_York"),
+    (["--tif", "GTD 2030-12-01 16:00 Europe/London"], "GTD", "20301201 16:00:00 Europe/London"),
+    (["--tif", "GTD", "2030-12-01 16:00:30 Asia/Tokyo"], "GTD", "20301201 16:00:30 Asia/Tokyo"),
+])
+def test_tif_forms(sim_tws: Any, order_cli: Any, args: list[str], tif: str, gtd: str | None
+                   ) -> None:
+    result = order_cli(sim_tws, "place", "AAPL", "BUY", "1", "--lmt", "1", *args, "--dry-run",
+                       "--json")
+    assert result.exit_code == 0, result.output
+    [order] = json.loads(result.stdout)["orders"]
+    assert (order["tif"], order.get("goodTillDate")) == (tif, gtd)
+
+
+def test_gtc_is_sent_as_gtc(sim_tws: Any, order_cli: Any) -> None:
+    [row] = placed(order_cli(sim_tws, "place", "AAPL", "BUY", "1", "--lmt", "1", "--tif=GTC",
+                             "--json"))
+    [rec] = [r for r in sim_tws.orders if r.order_id == row["orderId"]]
+    assert rec.order["tif"] == "GTC"
+    [trade] = [t for t in read_back(sim_tws) if t.order.permId == rec.perm_id]
+    assert trade.order.tif == "GTC"
+
+
 def test_trail_amount_is_sent_and_show_prints_it(sim_tws: Any, order_cli: Any) -> None:
     [row] = placed(order_cli(sim_tws, "place", "AAPL", "SELL", "3", "--trail", "1.5",
                              "--tif", "GTC", "--json"))
@@ -204,3 +230,15 @@ def test_unknown_symbol_is_refused(sim_tws: Any, order_cli: Any) -> None:
                        "--when", "price NOSUCHTHING >= 1")
     assert result.exit_code == 1 and "cannot resolve NOSUCHTHING" in result.stderr
     assert sim_tws.requests_named("placeOrder") == []
+
+
+def test_tws_down_is_one_line_not_a_traceback(order_cli: Any) -> None:
+    import socket
+    from types import SimpleNamespace
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = order_cli(SimpleNamespace(port=port), "place", "AAPL", "BUY", "1", "--lmt", "1")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: cannot reach TWS") and "Traceback" not in result.stderr

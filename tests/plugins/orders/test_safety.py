@@ -195,3 +195,29 @@ def test_refused_orders_reach_the_audit_trail(sim_tws: Any, cli: Any, tmp_path: 
     assert "notional 5000" in modify["reason"]
     assert [e["stage"] for e in events if e["event"] == "audit_order_refused"] == [
         "limits", "limits", "account", "tws", "limits"]
+
+
+def test_modify_on_a_live_account_needs_yes(live_sim: Any, order_cli: Any,
+                                            orders_config: Path) -> None:
+    [row] = placed(order_cli(live_sim, "place", "AAPL", "BUY", "1", "--lmt", "1", "--yes",
+                             "--json"))
+    oid = str(row["orderId"])
+    refused = order_cli(live_sim, "modify", oid, "--qty", "3")
+    assert refused.exit_code == 1 and "live account" in refused.stderr
+    assert len(live_sim.requests_named("placeOrder")) == 1
+    done = order_cli(live_sim, "modify", oid, "--qty", "3", "--yes", "--json")
+    assert done.exit_code == 0, done.output
+    assert len(live_sim.requests_named("placeOrder")) == 2
+    assert [(r["event"], r.get("stage")) for r in audit_file(orders_config)] == [
+        ("audit_order_sent", None), ("audit_order_refused", "confirmation"),
+        ("audit_order_modified", None)]
+
+
+def test_modify_lmt_of_an_order_without_a_limit_price(sim_tws: Any, order_cli: Any,
+                                                      orders_config: Path) -> None:
+    """A limit price on a stop order would change its type: refused, nothing sent."""
+    [stop] = placed(order_cli(sim_tws, "place", "AAPL", "SELL", "1", "--stp", "90", "--json"))
+    result = order_cli(sim_tws, "modify", str(stop["orderId"]), "--lmt", "89")
+    assert result.exit_code == 1 and "is STP: it has no limit price" in result.stderr
+    assert len(sim_tws.requests_named("placeOrder")) == 1
+    assert audit_file(orders_config)[-1]["stage"] == "order"
