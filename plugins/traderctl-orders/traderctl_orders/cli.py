@@ -154,21 +154,37 @@ def show(app: App, order_id: int) -> None:
 def cancel(app: App, order_ids: tuple[int, ...], all_: bool, as_json: bool) -> None:
     """Cancel orders placed by the order commands (or --all of every client)."""
     from traderctl_orders import audit, manage
-    from traderctl_orders.tws import connected
+    from traderctl_orders.tws import OrderRefused, connected
 
     if bool(order_ids) == all_:
         raise click.UsageError("give order ids or --all")
+
+    def refused(row: dict[str, Any], stage: str, reason: str) -> None:
+        audit.record(app.config, app.target().socket, "audit_order_refused",
+                     {**row, "action": "cancel", "stage": stage, "reason": reason})
 
     async def work() -> list[dict[str, Any]]:
         async with connected(app.config) as ib:
             if all_:
                 return await manage.cancel_all(ib)
-            return await manage.cancel(ib, list(order_ids))
+            try:
+                return await manage.cancel(ib, list(order_ids))
+            except OrderRefused as exc:  # not an open order of ours: nothing was sent
+                refused({"orderIds": list(order_ids)}, "order", str(exc))
+                raise
 
     rows = _run(work)
     for row in rows:
-        audit.record(app.config, app.target().socket, "audit_order_cancelled", row)
-    _emit(rows, as_json, ("orderId", "symbol", "status"))
+        if "error" in row:
+            refused(row, "tws", row["error"])
+        else:
+            audit.record(app.config, app.target().socket, "audit_order_cancelled", row)
+    _emit(rows, as_json, ("orderId", "symbol", "status", "error"))
+    failed = [r for r in rows if "error" in r]
+    for row in failed:
+        click.echo(f"error: order {row['orderId']} not cancelled: {row['error']}", err=True)
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @order.command("modify")

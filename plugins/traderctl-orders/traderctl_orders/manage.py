@@ -57,21 +57,56 @@ def find_own(ib: Any, order_id: int) -> Any:
                        f"({ib.client.clientId}); see `traderctl order list`")
 
 
+CANCELLED = {"Cancelled", "ApiCancelled"}
+CANCEL_NEWS = {202}  # "Order Canceled - reason:": the cancel's confirmation
+
+
 async def cancel(ib: Any, order_ids: list[int]) -> list[dict[str, Any]]:
+    """Cancel this client's orders; a row per order with IB's refusal (``error``) if any."""
     trades = [find_own(ib, i) for i in order_ids]
-    for trade in trades:
-        ib.cancelOrder(trade.order)
-    await settle(trades, done=DONE)
-    return [{"orderId": t.order.orderId, "symbol": t.contract.symbol,
-             "status": t.orderStatus.status} for t in trades]
+    ids = {t.order.orderId for t in trades}
+    errors: dict[int, str] = {}
+
+    def on_error(req_id: int, code: int, text: str, *_: Any) -> None:
+        if req_id in ids and code not in CANCEL_NEWS and not 2100 <= code < 2200:
+            errors.setdefault(req_id, f"error {code}: {text}")
+
+    ib.errorEvent += on_error
+    try:
+        for trade in trades:
+            ib.cancelOrder(trade.order)
+        await _until_answered(trades, errors)
+    finally:
+        ib.errorEvent -= on_error
+    return [_cancel_row(t, errors.get(t.order.orderId)) for t in trades]
+
+
+async def _until_answered(trades: list[Any], errors: dict[int, str]) -> None:
+    import asyncio
+
+    from traderctl_orders.tws import ANSWER_SECONDS
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ANSWER_SECONDS
+    while loop.time() < deadline and not all(
+            t.orderStatus.status in DONE or t.order.orderId in errors for t in trades):
+        await asyncio.sleep(0.05)
+
+
+def _cancel_row(t: Any, error: str | None) -> dict[str, Any]:
+    row = {"orderId": t.order.orderId, "clientId": t.order.clientId,
+           "symbol": t.contract.symbol, "status": t.orderStatus.status}
+    if t.orderStatus.status not in CANCELLED:
+        row["error"] = error or (f"still {t.orderStatus.status or 'unknown'} after "
+                                 "the cancel request")
+    return row
 
 
 async def cancel_all(ib: Any) -> list[dict[str, Any]]:
-    before = await ib.reqAllOpenOrdersAsync()
+    before = list(await ib.reqAllOpenOrdersAsync())
     ib.reqGlobalCancel()
-    await settle(list(before), done=DONE)
-    return [{"orderId": t.order.orderId, "clientId": t.order.clientId,
-             "symbol": t.contract.symbol, "status": t.orderStatus.status} for t in before]
+    await settle(before, done=DONE)
+    return [_cancel_row(t, None) for t in before]
 
 
 class Modification:
