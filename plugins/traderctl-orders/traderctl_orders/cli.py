@@ -94,8 +94,11 @@ class _TifParser(click.Command):
 @click.option("--oca", help="One-cancels-all group name.")
 @click.option("--account", help="Account (default: the only managed account).")
 @click.option("--dry-run", is_flag=True, help="Print the exact order; send nothing.")
-@click.option("--what-if", is_flag=True, help="IB's margin/commission estimate; send nothing.")
-@click.option("--yes", is_flag=True, help="No confirmation for a live account.")
+@click.option("--what-if", is_flag=True,
+              help="Show IB's margin/commission estimate, then send on a confirmation or "
+                   "--yes (no terminal and no --yes, or --dry-run: send nothing).")
+@click.option("--yes", is_flag=True,
+              help="Send without a confirmation (a live account, or after --what-if).")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @pass_app
 def place(app: App, symbol: str, action: str, qty: str, **opts: Any) -> None:
