@@ -195,14 +195,17 @@ def _estimate_lines(e: dict[str, Any]) -> str:
                f"{currency}").rstrip()
     else:
         fee = "n/a"
-    lines = [f"  what-if:    initial margin {money(e['initMarginBefore'])} "
-             f"{money(e['initMarginChange'], True)} -> {money(e['initMarginAfter'])}",
-             f"              maint. margin  {money(e['maintMarginBefore'])} "
-             f"{money(e['maintMarginChange'], True)} -> {money(e['maintMarginAfter'])}",
-             f"              equity w/ loan change {money(e['equityWithLoanChange'], True)}",
-             f"              commission     {fee}"]
+    def change(label: str, key: str) -> str:
+        return (f"{label:<15} {money(e[key + 'Before'])} {money(e[key + 'Change'], True)} "
+                f"-> {money(e[key + 'After'])}")
+
+    pad = "\n" + " " * 14
+    lines = ["  what-if:    " + pad.join([change("initial margin", "initMargin"),
+                                          change("maint. margin", "maintMargin"),
+                                          change("equity w/ loan", "equityWithLoan"),
+                                          f"{'commission':<15} {fee}"])]
     if e.get("warningText"):
-        lines.append(f"              IB warning:    {e['warningText']}")
+        lines.append(f"              {'IB warning':<15} {e['warningText']}")
     return "\n".join(lines)
 
 
