@@ -78,6 +78,10 @@ def confirm_send(account: str, summary: str, yes: bool, preview: bool = False) -
                            "without a terminal; nothing sent")
     kind = "LIVE account" if live else "paper account"
     click.echo(f"{kind} {account}:\n{summary}", err=True)
-    if not click.confirm("Send this order?", default=False, err=True):
+    try:
+        confirmed = click.confirm("Send this order?", default=False, err=True)
+    except click.Abort:  # Ctrl-C or end of input at the prompt
+        raise OrderRefused("not confirmed (aborted); nothing sent") from None
+    if not confirmed:
         raise OrderRefused("not confirmed; nothing sent")
     return True

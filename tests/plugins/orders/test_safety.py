@@ -62,7 +62,8 @@ def test_live_account_without_terminal_needs_yes(live_sim: Any, order_cli: Any,
     assert row["status"] == "Submitted"
 
 
-@pytest.mark.parametrize(("answer", "sent"), [(b"y\n", True), (b"n\n", False)])
+@pytest.mark.parametrize(("answer", "sent"), [(b"y\n", True), (b"n\n", False),
+                                             (b"\x04", False)])
 def test_live_account_interactive_confirmation(live_sim: Any, orders_config: Path,
                                                answer: bytes, sent: bool) -> None:
     code, screen = run_in_pty(
@@ -79,7 +80,8 @@ def test_live_account_interactive_confirmation(live_sim: Any, orders_config: Pat
         assert record["event"] == "audit_order_sent" and record["account"] == LIVE
     else:
         assert record["event"] == "audit_order_refused" and record["stage"] == "confirmation"
-        assert record["reason"] == "not confirmed; nothing sent"
+        assert record["reason"] == ("not confirmed; nothing sent" if answer == b"n\n"
+                                    else "not confirmed (aborted); nothing sent")
         assert record["order"] == "BUY 7 AAPL LMT @ 10 DAY" and record["notional"] == 70
 
 
