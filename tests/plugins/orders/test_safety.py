@@ -223,3 +223,21 @@ def test_modify_lmt_of_an_order_without_a_limit_price(sim_tws: Any, order_cli: A
     assert result.exit_code == 1 and "is STP: it has no limit price" in result.stderr
     assert len(sim_tws.requests_named("placeOrder")) == 1
     assert audit_file(orders_config)[-1]["stage"] == "order"
+
+
+def test_a_modification_ib_refuses_is_audited(sim_tws: Any, order_cli: Any,
+                                              orders_config: Path) -> None:
+    from tests.plugins.orders.readonly import ReadOnlyProxy
+
+    [row] = placed(order_cli(sim_tws, "place", "AAPL", "BUY", "2", "--lmt", "5", "--json"))
+    proxy = ReadOnlyProxy(sim_tws.port).start()
+    try:
+        result = order_cli(proxy, "modify", str(row["orderId"]), "--lmt", "6")
+    finally:
+        proxy.stop()
+    assert result.exit_code == 1 and "error 321" in result.stderr, result.output
+    assert proxy.refused == [str(row["orderId"])]
+    record = audit_file(orders_config)[-1]
+    assert (record["event"], record["action"], record["stage"]) == (
+        "audit_order_refused", "modify", "tws")
+    assert record["changes"] == {"lmtPrice": {"from": 5.0, "to": 6.0}}
