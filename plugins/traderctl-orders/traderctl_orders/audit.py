@@ -1,4 +1,7 @@
-"""Audit events: every order sent, modified or cancelled, with who did it.
+"""Audit events: every order sent, modified, cancelled or refused, with who did it.
+
+``audit_order_sent|modified|cancelled``, and ``audit_order_refused`` with the ``stage``
+that refused (account, limits, confirmation, what-if, tws, order) and the reason.
 
 Written to ``<supervisor.data_dir>/orders/audit.jsonl`` (0600) and published on the
 supervisor's event stream (control request ``publish``) so ``traderctl events`` shows it;

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import click
@@ -42,21 +41,35 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -
 
 
 class _TifParser(click.Command):
-    """--tif takes one word, or two for GTD (click options have a fixed arity)."""
+    """--tif takes one word, or two for GTD (click options have a fixed arity): ``--tif GTC``,
+    ``--tif=GTC``, ``--tif GTD DATE``, ``--tif=GTD DATE`` or ``--tif 'GTD DATE'``. The
+    ``--tif`` option declared on the command is there for --help; this takes it first."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         rest: list[str] = []
         i = 0
         while i < len(args):
-            if args[i] == "--tif" and i + 1 < len(args):
-                tif = [args[i + 1]]
-                if args[i + 1].upper() == "GTD" and i + 2 < len(args):
-                    tif.append(args[i + 2])
-                ctx.meta["orders.tif"] = tif
-                i += len(tif) + 1
+            arg = args[i]
+            if arg == "--":
+                rest += args[i:]
+                break
+            if arg != "--tif" and not arg.startswith("--tif="):
+                rest.append(arg)
+                i += 1
                 continue
-            rest.append(args[i])
-            i += 1
+            if arg == "--tif":
+                if i + 1 >= len(args):
+                    raise click.UsageError("--tif needs a value: DAY, GTC, IOC or GTD DATE",
+                                           ctx)
+                value, i = args[i + 1], i + 2
+            else:
+                value, i = arg.removeprefix("--tif="), i + 1
+            words = value.split(None, 1)
+            if [w.upper() for w in words] == ["GTD"] and i < len(args) \
+                    and not args[i].startswith("-"):
+                words.append(args[i])
+                i += 1
+            ctx.meta["orders.tif"] = words
         return super().parse_args(ctx, rest)
 
 
@@ -68,6 +81,8 @@ class _TifParser(click.Command):
 @click.option("--mkt", is_flag=True, help="Market order.")
 @click.option("--stp", help="Stop price.")
 @click.option("--trail", help="Trailing stop: an AMOUNT or PCT%.")
+@click.option("--tif", "tif_", metavar="DAY|GTC|IOC|GTD DATE",
+              help="Time in force (default DAY); GTD takes 'YYYYMMDD HH:MM:SS ZONE'.")
 @click.option("--outside-rth", is_flag=True, help="Allow filling outside regular hours.")
 @click.option("--when", multiple=True, metavar="COND", help="A condition (repeatable).")
 @click.option("--any", "any_", is_flag=True, help="Join the conditions by OR (default AND).")
@@ -79,21 +94,22 @@ class _TifParser(click.Command):
 @click.option("--oca", help="One-cancels-all group name.")
 @click.option("--account", help="Account (default: the only managed account).")
 @click.option("--dry-run", is_flag=True, help="Print the exact order; send nothing.")
-@click.option("--what-if", is_flag=True, help="IB's margin/commission estimate; send nothing.")
-@click.option("--yes", is_flag=True, help="No confirmation for a live account.")
+@click.option("--what-if", is_flag=True,
+              help="Show IB's margin/commission estimate, then send on a confirmation or "
+                   "--yes (no terminal and no --yes, or --dry-run: send nothing).")
+@click.option("--yes", is_flag=True,
+              help="Send without a confirmation (a live account, or after --what-if).")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @pass_app
 def place(app: App, symbol: str, action: str, qty: str, **opts: Any) -> None:
-    """Place an order for SYMBOL: BUY|SELL QTY, optionally waiting on --when conditions.
-
-    --tif DAY|GTC|IOC|GTD DATE (GTD takes 'YYYYMMDD HH:MM:SS ZONE').
-    """
+    """Place an order for SYMBOL: BUY|SELL QTY, optionally waiting on --when conditions."""
     from traderctl_orders.place import run_place
 
+    opts.pop("tif_")  # taken by _TifParser
     opts["json"] = opts.pop("as_json")
     opts["any"] = opts.pop("any_")
     opts["when"] = list(opts["when"])
-    opts["tif"] = click.get_current_context().meta.get("orders.tif") or ["DAY"]
+    opts["tif"] = click.get_current_context().meta.get("orders.tif", ["DAY"])
     run_place(app, symbol, action, qty, opts)
 
 
@@ -141,33 +157,51 @@ def show(app: App, order_id: int) -> None:
 def cancel(app: App, order_ids: tuple[int, ...], all_: bool, as_json: bool) -> None:
     """Cancel orders placed by the order commands (or --all of every client)."""
     from traderctl_orders import audit, manage
-    from traderctl_orders.tws import connected
+    from traderctl_orders.tws import OrderRefused, connected
 
     if bool(order_ids) == all_:
         raise click.UsageError("give order ids or --all")
+
+    def refused(row: dict[str, Any], stage: str, reason: str) -> None:
+        audit.record(app.config, app.target().socket, "audit_order_refused",
+                     {**row, "action": "cancel", "stage": stage, "reason": reason})
 
     async def work() -> list[dict[str, Any]]:
         async with connected(app.config) as ib:
             if all_:
                 return await manage.cancel_all(ib)
-            return await manage.cancel(ib, list(order_ids))
+            try:
+                return await manage.cancel(ib, list(order_ids))
+            except OrderRefused as exc:  # not an open order of ours: nothing was sent
+                refused({"orderIds": list(order_ids)}, "order", str(exc))
+                raise
 
     rows = _run(work)
     for row in rows:
-        audit.record(app.config, app.target().socket, "audit_order_cancelled", row)
-    _emit(rows, as_json, ("orderId", "symbol", "status"))
+        if "error" in row:
+            refused(row, "tws", row["error"])
+        else:
+            audit.record(app.config, app.target().socket, "audit_order_cancelled", row)
+    _emit(rows, as_json, ("orderId", "symbol", "status", "error"))
+    failed = [r for r in rows if "error" in r]
+    for row in failed:
+        click.echo(f"error: order {row['orderId']} not cancelled: {row['error']}", err=True)
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @order.command("modify")
 @click.argument("order_id", type=int)
 @click.option("--lmt", help="New limit price.")
 @click.option("--qty", help="New total quantity.")
+@click.option("--yes", is_flag=True, help="No confirmation for a live account.")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @pass_app
-def modify(app: App, order_id: int, lmt: str | None, qty: str | None, as_json: bool) -> None:
-    """Change an open order's limit price and/or quantity (limits checked again)."""
-    from traderctl_orders import audit, manage
-    from traderctl_orders.safety import check_limits
+def modify(app: App, order_id: int, lmt: str | None, qty: str | None, yes: bool,
+           as_json: bool) -> None:
+    """Change an open order's limit price and/or quantity (limits checked again; a live
+    account's order needs --yes or a confirmation, as a new one does)."""
+    from traderctl_orders import manage
     from traderctl_orders.ticket import TicketError, decimal_option
     from traderctl_orders.tws import connected
 
@@ -180,18 +214,9 @@ def modify(app: App, order_id: int, lmt: str | None, qty: str | None, as_json: b
 
     async def work() -> dict[str, Any]:
         async with connected(app.config) as ib:
-            trade = manage.find_own(ib, order_id)
-            o = trade.order
-            quantity = new_qty if new_qty is not None else Decimal(str(o.totalQuantity))
-            price = new_lmt if new_lmt is not None else manage.order_price(o)
-            check_limits(app.config, trade.contract.symbol, quantity, price, None)
-            trade, changes = await manage.modify(ib, order_id, new_lmt, new_qty)
-            return {"orderId": order_id, "symbol": trade.contract.symbol,
-                    "status": trade.orderStatus.status, "changes": changes}
+            return await manage.Modification(app, order_id, new_lmt, new_qty, yes).run(ib)
 
-    row = _run(work)
-    audit.record(app.config, app.target().socket, "audit_order_modified", row)
-    _emit([row], as_json, ("orderId", "symbol", "status", "changes"))
+    _emit([_run(work)], as_json, ("orderId", "symbol", "status", "changes"))
 
 
 @order.command("fills")

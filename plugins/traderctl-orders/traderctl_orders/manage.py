@@ -57,38 +57,117 @@ def find_own(ib: Any, order_id: int) -> Any:
                        f"({ib.client.clientId}); see `traderctl order list`")
 
 
+CANCELLED = {"Cancelled", "ApiCancelled"}
+CANCEL_NEWS = {202}  # "Order Canceled - reason:": the cancel's confirmation
+
+
 async def cancel(ib: Any, order_ids: list[int]) -> list[dict[str, Any]]:
+    """Cancel this client's orders; a row per order with IB's refusal (``error``) if any."""
     trades = [find_own(ib, i) for i in order_ids]
-    for trade in trades:
-        ib.cancelOrder(trade.order)
-    await settle(trades, done=DONE)
-    return [{"orderId": t.order.orderId, "symbol": t.contract.symbol,
-             "status": t.orderStatus.status} for t in trades]
+    ids = {t.order.orderId for t in trades}
+    errors: dict[int, str] = {}
+
+    def on_error(req_id: int, code: int, text: str, *_: Any) -> None:
+        if req_id in ids and code not in CANCEL_NEWS and not 2100 <= code < 2200:
+            errors.setdefault(req_id, f"error {code}: {text}")
+
+    ib.errorEvent += on_error
+    try:
+        for trade in trades:
+            ib.cancelOrder(trade.order)
+        await _until_answered(trades, errors)
+    finally:
+        ib.errorEvent -= on_error
+    return [_cancel_row(t, errors.get(t.order.orderId)) for t in trades]
+
+
+async def _until_answered(trades: list[Any], errors: dict[int, str]) -> None:
+    import asyncio
+
+    from traderctl_orders.tws import ANSWER_SECONDS
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ANSWER_SECONDS
+    while loop.time() < deadline and not all(
+            t.orderStatus.status in DONE or t.order.orderId in errors for t in trades):
+        await asyncio.sleep(0.05)
+
+
+def _cancel_row(t: Any, error: str | None) -> dict[str, Any]:
+    row = {"orderId": t.order.orderId, "clientId": t.order.clientId,
+           "symbol": t.contract.symbol, "status": t.orderStatus.status}
+    if t.orderStatus.status not in CANCELLED:
+        row["error"] = error or (f"still {t.orderStatus.status or 'unknown'} after "
+                                 "the cancel request")
+    return row
 
 
 async def cancel_all(ib: Any) -> list[dict[str, Any]]:
-    before = await ib.reqAllOpenOrdersAsync()
+    before = list(await ib.reqAllOpenOrdersAsync())
     ib.reqGlobalCancel()
-    await settle(list(before), done=DONE)
-    return [{"orderId": t.order.orderId, "clientId": t.order.clientId,
-             "symbol": t.contract.symbol, "status": t.orderStatus.status} for t in before]
+    await settle(before, done=DONE)
+    return [_cancel_row(t, None) for t in before]
 
 
-async def modify(ib: Any, order_id: int, lmt: Decimal | None, qty: Decimal | None
-                 ) -> tuple[Any, dict[str, Any]]:
-    trade = find_own(ib, order_id)
-    order = trade.order
-    changes: dict[str, Any] = {}
-    if lmt is not None:
-        changes["lmtPrice"] = {"from": _price(order.lmtPrice), "to": float(lmt)}
-        order.lmtPrice = float(lmt)
-    if qty is not None:
-        changes["quantity"] = {"from": float(order.totalQuantity), "to": float(qty)}
-        order.totalQuantity = float(qty)
-    from traderctl_orders.tws import place_all
+class Modification:
+    """``order modify``: the order found, checked (limit price, limits, a live account's
+    confirmation) and re-sent. Sent: ``audit_order_modified``; refused before sending or
+    by IB: ``audit_order_refused`` with the ``stage`` that refused it."""
 
-    await place_all(ib, trade.contract, [order], keep_ids=True)
-    return trade, changes
+    def __init__(self, app: Any, order_id: int, lmt: Decimal | None, qty: Decimal | None,
+                 yes: bool) -> None:
+        self.app, self.order_id, self.lmt, self.qty, self.yes = app, order_id, lmt, qty, yes
+        self.stage, self.fields = "order", {"orderId": order_id, "action": "modify"}
+
+    async def run(self, ib: Any) -> dict[str, Any]:
+        try:
+            row = await self._run(ib)
+        except OrderRefused as exc:
+            self._record("audit_order_refused", {**self.fields, "stage": self.stage,
+                                                 "reason": str(exc)})
+            raise
+        self._record("audit_order_modified", row)
+        return row
+
+    def _record(self, name: str, fields: dict[str, Any]) -> None:
+        from traderctl_orders import audit
+
+        audit.record(self.app.config, self.app.target().socket, name, fields)
+
+    async def _run(self, ib: Any) -> dict[str, Any]:
+        from traderctl_orders.safety import check_limits, confirm_send
+        from traderctl_orders.tws import place_all
+
+        trade = find_own(ib, self.order_id)
+        order, contract = trade.order, trade.contract
+        changes: dict[str, Any] = {}
+        if self.lmt is not None:
+            if _price(order.lmtPrice) is None:
+                raise OrderRefused(f"order {self.order_id} is {order.orderType}: it has no "
+                                   "limit price to change; nothing sent")
+            changes["lmtPrice"] = {"from": _price(order.lmtPrice), "to": float(self.lmt)}
+        if self.qty is not None:
+            changes["quantity"] = {"from": float(order.totalQuantity), "to": float(self.qty)}
+        self.fields.update(symbol=contract.symbol, account=order.account, changes=changes)
+        self.stage = "limits"
+        quantity = self.qty if self.qty is not None else Decimal(str(order.totalQuantity))
+        price = self.lmt if self.lmt is not None else order_price(order)
+        multiplier = float(contract.multiplier) if contract.multiplier else None
+        check_limits(self.app.config, contract.symbol, quantity, price, multiplier)
+        self.stage = "confirmation"
+        summary = "\n".join(f"  {name}: {change['from']:g} -> {change['to']:g}"
+                            for name, change in changes.items())
+        confirm_send(order.account, f"  modify order {self.order_id} "
+                     f"({order.action} {contract.symbol} {order.orderType})\n{summary}",
+                     self.yes)
+        self.stage = "tws"
+        if self.lmt is not None:
+            order.lmtPrice = float(self.lmt)
+        if self.qty is not None:
+            order.totalQuantity = float(self.qty)
+        await place_all(ib, contract, [order], keep_ids=True)
+        return {"orderId": self.order_id, "symbol": contract.symbol,
+                "status": trade.orderStatus.status, "changes": changes}
 
 
 def parse_since(text: str | None) -> datetime | None:

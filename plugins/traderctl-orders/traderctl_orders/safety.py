@@ -29,6 +29,12 @@ def choose_account(wanted: str, managed: list[str], allowed: list[str]) -> str:
     return account
 
 
+def notional(quantity: Decimal, price: Decimal | None, multiplier: float | None
+             ) -> Decimal | None:
+    """quantity x price x multiplier, None without a price."""
+    return None if price is None else quantity * price * Decimal(str(multiplier or 1))
+
+
 def check_limits(config: Any, symbol: str, quantity: Decimal, price: Decimal | None,
                  multiplier: float | None) -> Decimal | None:
     """Refuse an order over ``orders.max_quantity`` / ``orders.max_notional`` (the
@@ -40,26 +46,42 @@ def check_limits(config: Any, symbol: str, quantity: Decimal, price: Decimal | N
     if max_qty is not None and quantity > Decimal(str(max_qty)):
         raise OrderRefused(f"quantity {quantity} exceeds {where}.max_quantity {max_qty:g}; "
                            "nothing sent")
-    notional = None if price is None else quantity * price * Decimal(str(multiplier or 1))
+    value = notional(quantity, price, multiplier)
     if max_notional is not None:
-        if notional is None:
+        if value is None:
             raise OrderRefused(f"no price known for {symbol} to check {where}.max_notional "
                                f"{max_notional:g}; nothing sent")
-        if notional > Decimal(str(max_notional)):
-            raise OrderRefused(f"notional {notional:f} exceeds {where}.max_notional "
+        if value > Decimal(str(max_notional)):
+            raise OrderRefused(f"notional {value:f} exceeds {where}.max_notional "
                                f"{max_notional:g}; nothing sent")
-    return notional
+    return value
 
 
-def confirm_live(account: str, summary: str, yes: bool) -> None:
-    """A live account needs --yes or a confirmation typed at a terminal."""
+def confirm_send(account: str, summary: str, yes: bool, preview: bool = False) -> bool:
+    """Whether to send; refuses (:class:`OrderRefused`) when the operator said no.
+
+    A live account needs ``--yes`` or a confirmation typed at a terminal; without a
+    terminal and without ``--yes`` it refuses. ``preview`` (``--what-if``: IB's estimate
+    is in ``summary``) asks on any account, since the operator asked to see the estimate
+    before sending; ``--yes`` sends it, and without a terminal and without ``--yes``
+    nothing is sent and nothing is refused: the estimate was the answer (False).
+    """
     import click
 
-    if not is_live(account) or yes:
-        return
+    live = is_live(account)
+    if yes or not (live or preview):
+        return True
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if preview:
+            return False
         raise OrderRefused(f"account {account} is a live account: pass --yes to send "
                            "without a terminal; nothing sent")
-    click.echo(f"LIVE account {account}:\n{summary}", err=True)
-    if not click.confirm("Send this order?", default=False, err=True):
+    kind = "LIVE account" if live else "paper account"
+    click.echo(f"{kind} {account}:\n{summary}", err=True)
+    try:
+        confirmed = click.confirm("Send this order?", default=False, err=True)
+    except click.Abort:  # Ctrl-C or end of input at the prompt
+        raise OrderRefused("not confirmed (aborted); nothing sent") from None
+    if not confirmed:
         raise OrderRefused("not confirmed; nothing sent")
+    return True

@@ -74,6 +74,45 @@ def decimal_option(text: str | None, name: str, positive: bool = True) -> Decima
     return value
 
 
+TIFS = ("DAY", "GTC", "IOC", "GTD")
+TIF_HELP = "--tif: DAY, GTC, IOC, or GTD 'YYYYMMDD HH:MM:SS ZONE' (or 'YYYY-MM-DD HH:MM ZONE')"
+
+
+def parse_tif(words: list[str]) -> tuple[str, str]:
+    """``--tif`` words -> (tif, goodTillDate in TWS's form ``20301201 16:00:00 ZONE``).
+
+    GTD takes TWS's form or the ``--when time`` one (``2030-12-01 16:00 America/New_York``);
+    a zone is required and the moment must be in the future."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    tif = words[0].upper() if words else ""
+    rest = " ".join(words[1:]).split()
+    if tif not in TIFS or (tif == "GTD") != bool(rest):
+        raise TicketError(TIF_HELP)
+    if tif != "GTD":
+        return tif, ""
+    if len(rest) != 3:
+        raise TicketError(f"--tif GTD: expected a date, a time and a zone, got "
+                          f"{' '.join(rest)!r}; {TIF_HELP}")
+    day, clock, zone_name = rest
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TicketError(f"--tif GTD: unknown time zone {zone_name!r}") from None
+    for fmt in ("%Y%m%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d %H:%M"):
+        try:
+            moment = datetime.strptime(f"{day} {clock}", fmt).replace(tzinfo=zone)
+            break
+        except ValueError:
+            continue
+    else:
+        raise TicketError(f"--tif GTD: not a date and time: {day} {clock!r}; {TIF_HELP}")
+    if moment <= datetime.now(zone):
+        raise TicketError(f"--tif GTD: {moment:%Y-%m-%d %H:%M:%S} {zone_name} is in the past")
+    return tif, f"{moment:%Y%m%d %H:%M:%S} {zone_name}"
+
+
 def order_type(lmt: Decimal | None, mkt: bool, stp: Decimal | None, trail: str | None) -> str:
     """LMT | MKT | STP | STP LMT | TRAIL from the mutually exclusive options."""
     chosen = [n for n, v in (("--mkt", mkt), ("--stp", stp is not None),

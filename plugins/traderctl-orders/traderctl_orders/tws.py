@@ -24,6 +24,23 @@ class OrderRefused(RuntimeError):
     """Refused before sending (limits, account, confirmation) or by IB (with its reason)."""
 
 
+class TwsRefused(OrderRefused):
+    """IB refused orders: ``errors`` (orderId, code, text); ``trades`` all that were placed
+    in the same call, refused or not (a bracket's other orders may have been accepted)."""
+
+    def __init__(self, errors: list[tuple[int, int, str]], trades: list[Any]) -> None:
+        super().__init__("; ".join(_refusal(i, c, t) for i, c, t in errors))
+        self.errors = errors
+        self.trades = trades
+
+    def reasons(self) -> dict[int, tuple[int, str]]:
+        """orderId -> (code, text) of IB's first refusal of it."""
+        out: dict[int, tuple[int, str]] = {}
+        for order_id, code, text in self.errors:
+            out.setdefault(order_id, (code, text))
+        return out
+
+
 def client_id(config: Any) -> int:
     own = config.get("orders.client_id")
     return int(own) if own is not None else int(config.get("ib.client_id")) + 100
@@ -62,7 +79,12 @@ def resolve(pm: Any, config: Any, symbols: Sequence[str]) -> dict[str, SecurityD
             secs[s] = SecurityDefinition(int(s[1:]), s, "STK", "SMART", "", "")
     if not wanted:
         return secs
-    resolution = pm.hook.resolve_securities(symbols=wanted, config=config, options=None)
+    from traderctl_symbols.resolve import TwsUnreachable
+
+    try:
+        resolution = pm.hook.resolve_securities(symbols=wanted, config=config, options=None)
+    except TwsUnreachable as exc:
+        raise OrderRefused(str(exc)) from None
     if resolution is None:
         raise OrderRefused("no plugin resolves symbols (is traderctl-symbols installed?)")
     found = resolution.securities
@@ -107,8 +129,44 @@ async def place_all(ib: Any, contract: Any, orders: list[Any], keep_ids: bool = 
     finally:
         ib.errorEvent -= on_error
     if answer.errors:
-        raise OrderRefused("; ".join(_refusal(i, c, t) for i, c, t in answer.errors))
+        raise TwsRefused(answer.errors, trades)
     return trades
+
+
+async def what_if(ib: Any, contract: Any, order: Any) -> Any:
+    """IB's margin and commission estimate for ``order`` (a copy is sent with whatIf set:
+    IB keeps nothing). Its refusal raises :class:`TwsRefused`; no answer in time too.
+    ib_async's ``whatIfOrderAsync`` waits forever on a refusal IB sends as a warning
+    (321, read-only), so the request is made here with its id known."""
+    import copy
+
+    probe = copy.copy(order)
+    probe.whatIf, probe.transmit, probe.parentId = True, True, 0
+    probe.orderId = req_id = ib.client.getReqId()
+    errors: list[tuple[int, int, str]] = []
+    refused = asyncio.Event()
+
+    def on_error(rid: int, code: int, text: str, *_: Any) -> None:
+        if rid == req_id and code not in INFO_CODES:
+            errors.append((rid, code, text))
+            refused.set()
+
+    future = ib.wrapper.startReq(req_id, contract)
+    ib.errorEvent += on_error
+    waiter = asyncio.ensure_future(refused.wait())
+    try:
+        ib.client.placeOrder(req_id, contract, probe)
+        await asyncio.wait([future, waiter], timeout=ANSWER_SECONDS * 2,
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        ib.errorEvent -= on_error
+        waiter.cancel()
+    if errors:
+        raise TwsRefused(errors, [])
+    state = future.result() if future.done() and not future.exception() else None
+    if not state:  # None (no answer in time) or [] (ib_async ended the request on an error)
+        raise TwsRefused([(req_id, 0, "no what-if answer from TWS")], [])
+    return state
 
 
 def _refusal(order_id: int, code: int, text: str) -> str:

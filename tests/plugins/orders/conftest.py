@@ -59,6 +59,12 @@ def read_back(sim: Any) -> list[Any]:
     return asyncio.run(main())
 
 
+def audit_file(config: Path) -> list[dict[str, Any]]:
+    """The records of ``<data_dir>/orders/audit.jsonl`` (data_dir under the config's root)."""
+    path = config.parent.parent / "data" / "orders" / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,5 +1,6 @@
 """A read-only API session at the wire: a TCP proxy in front of the simulator that answers
-placeOrder with TWS's read-only refusal (error 321) instead of forwarding it. The simulator
+placeOrder and cancelOrder with TWS's read-only refusal (error 321) instead of forwarding
+them. The simulator
 has no read-only switch; this is what TWS sends with "Read-Only API" checked."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from traderctl.simulator.protocol import encode_message, parse_length, split_fie
 
 READ_ONLY_TEXT = ("Error validating request.-'bN' : cause - The API interface is currently "
                   "in Read-Only mode.")
-PLACE_ORDER = "3"
+PLACE_ORDER, CANCEL_ORDER = "3", "4"
 
 
 async def _frame(reader: asyncio.StreamReader) -> bytes:
@@ -70,9 +71,10 @@ class ReadOnlyProxy:
             while True:
                 frame = await _frame(reader)
                 fields = split_fields(frame[4:])
-                if fields and fields[0] == PLACE_ORDER:
-                    self.refused.append(fields[1])
-                    writer.write(encode_message([4, 2, fields[1], 321, READ_ONLY_TEXT, ""]))
+                if fields and fields[0] in (PLACE_ORDER, CANCEL_ORDER):
+                    order_id = fields[1] if fields[0] == PLACE_ORDER else fields[2]
+                    self.refused.append(order_id)
+                    writer.write(encode_message([4, 2, order_id, 321, READ_ONLY_TEXT, ""]))
                 else:
                     up_writer.write(frame)
         except (asyncio.IncompleteReadError, ConnectionError):

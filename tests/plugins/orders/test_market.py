@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.plugins.orders.conftest import placed, run_in_pty, status_of, wait_for
+from tests.plugins.orders.conftest import (
+    audit_file,
+    placed,
+    run_in_pty,
+    status_of,
+    wait_for,
+)
 
 # The simulator evaluates conditions in regular trading hours only, as IB does, unless
 # the order allows otherwise; tests run at any hour.
@@ -90,7 +96,7 @@ def test_bracket_parent_fill_activates_children_one_fill_cancels_other(
     wait_for(lambda: status_of(market_sim, stop) == "Cancelled")
 
 
-def test_modify_then_cancel(market_sim: Any, order_cli: Any) -> None:
+def test_modify_then_cancel(market_sim: Any, order_cli: Any, orders_config: Path) -> None:
     [row] = placed(order_cli(market_sim, "place", "AAPL", "BUY", "10", "--lmt", "50", "--json"))
     oid = row["orderId"]
     result = order_cli(market_sim, "modify", str(oid), "--lmt", "55", "--qty", "5", "--json")
@@ -103,6 +109,29 @@ def test_modify_then_cancel(market_sim: Any, order_cli: Any) -> None:
     assert json.loads(result.stdout)[0]["status"] == "Cancelled"
     missing = order_cli(market_sim, "cancel", "9999")
     assert missing.exit_code == 1 and "no open order 9999" in missing.stderr
+    assert [(r["event"], r.get("stage")) for r in audit_file(orders_config)] == [
+        ("audit_order_sent", None), ("audit_order_modified", None),
+        ("audit_order_cancelled", None), ("audit_order_refused", "order")]
+
+
+def test_a_cancel_ib_refuses_exits_1_and_is_audited(market_sim: Any, order_cli: Any,
+                                                    orders_config: Path) -> None:
+    from tests.plugins.orders.readonly import ReadOnlyProxy
+
+    [row] = placed(order_cli(market_sim, "place", "AAPL", "BUY", "1", "--lmt", "50", "--json"))
+    proxy = ReadOnlyProxy(market_sim.port).start()
+    try:
+        result = order_cli(proxy, "cancel", str(row["orderId"]), "--json")
+    finally:
+        proxy.stop()
+    assert result.exit_code == 1, result.output
+    assert f"order {row['orderId']} not cancelled: error 321" in result.stderr
+    [shown] = json.loads(result.stdout)
+    assert "Read-Only" in shown["error"] and proxy.refused == [str(row["orderId"])]
+    assert status_of(market_sim, row["orderId"]) == "Submitted"
+    record = audit_file(orders_config)[-1]
+    assert (record["event"], record["action"], record["stage"], record["orderId"]) == (
+        "audit_order_refused", "cancel", "tws", row["orderId"])
 
 
 def test_cancel_all(market_sim: Any, order_cli: Any) -> None:

@@ -21,6 +21,7 @@ def test_help_lists_grammar(cli: Any, orders_config: Path) -> None:
     result = cli("order", "place", "--help", entry_points=True)
     assert result.exit_code == 0
     assert "time OP YYYY-MM-DD HH:MM[:SS] ZONE" in result.output
+    assert "--tif DAY|GTC|IOC|GTD DATE" in result.output
 
 
 def test_config_limits_validated(cli: Any, orders_config: Path) -> None:
@@ -36,6 +37,14 @@ def test_options_that_make_no_order(cli: Any, orders_config: Path) -> None:
         (["--lmt", "-1"], "must be a positive number"),
         (["--lmt", "1", "--any"], "need at least one --when"),
         (["--lmt", "1", "--tif", "GTD"], "--tif"),
+        (["--lmt", "1", "--tif=FOK"], "--tif: DAY, GTC, IOC, or GTD"),
+        (["--lmt", "1", "--tif="], "--tif: DAY, GTC, IOC, or GTD"),
+        (["--lmt", "1", "--tif"], "--tif needs a value"),
+        (["--lmt", "1", "--tif", "GTD", "20301201 16:00:00"], "a date, a time and a zone"),
+        (["--lmt", "1", "--tif", "GTD", "20301201 16:00:00 Mars/Olympus"], "unknown time zone"),
+        (["--lmt", "1", "--tif", "GTD", "2030-13-01 16:00 UTC"], "not a date and time"),
+        (["--lmt", "1", "--tif", "GTD", "20200101 16:00:00 UTC"], "is in the past"),
+        (["--lmt", "1", "--tif", "DAY", "20301201 16:00:00 UTC"], "unexpected extra argument"),
     ]:
         result = cli("order", "place", "AAPL", "BUY", "1", *args, entry_points=True)
         assert result.exit_code == 2, (args, result.output)
