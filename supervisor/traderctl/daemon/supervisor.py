@@ -26,7 +26,7 @@ from traderctl.private import harden_process, private_dirs, tighten
 from traderctl.services.cgroup import ServiceCgroups
 from traderctl.services.driver import Driver
 from traderctl.services.environment import config_secret_variables, set_secret_variables
-from traderctl.services.probes import collect_probe_types
+from traderctl.services.probes import ProbeType, collect_probe_types
 from traderctl.services.process import Child, become_subreaper, kill_all, reap_orphans
 from traderctl.services.runner import ServiceRunner
 from traderctl.services.spec import topological_order
@@ -62,6 +62,9 @@ def hold_lock(path: str) -> Any:
 
 
 class Supervisor:
+    """Runs the services of one config; each runner sees it as its
+    :class:`~traderctl.services.host.ServiceHost`."""
+
     def __init__(self, config: Config, pm: PluginManager,
                  reload_config: Callable[[], Config] | None = None) -> None:
         self.config = config
@@ -212,6 +215,12 @@ class Supervisor:
         if service_type is not None and service_type.driver is not None:
             return service_type.driver(runner)
         return Driver(runner)
+
+    def probe_type(self, kind: str) -> ProbeType:
+        return self.probe_types[kind]
+
+    def service_dir(self, name: str) -> str:
+        return os.path.join(self.data_dir, "services", name)
 
     # ---- signals ------------------------------------------------------------------------------
 

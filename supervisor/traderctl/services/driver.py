@@ -60,7 +60,7 @@ class Driver:
     def _probe_settings(self, probe: dict[str, Any] | None) -> ProbeSettings | None:
         if not probe:
             return None
-        kind = self.runner.sup.probe_types[probe["kind"]]
+        kind = self.runner.host.probe_type(probe["kind"])
         return ProbeSettings(kind.build(probe["value"], self.runner), probe["timeout"],
                              probe["interval"], probe.get("failures", 1),
                              probe.get("initial_delay", 0.0))

@@ -29,17 +29,17 @@ from traderctl.services.process import (
 )
 
 if TYPE_CHECKING:
-    from traderctl.daemon.supervisor import Supervisor
+    from traderctl.services.host import ServiceHost
 
 STATES = ("stopped", "waiting", "starting", "running", "unhealthy", "backoff", "stopping",
           "failed")
 
 
 class ServiceRunner:
-    def __init__(self, name: str, spec: dict[str, Any], sup: Supervisor) -> None:
+    def __init__(self, name: str, spec: dict[str, Any], host: ServiceHost) -> None:
         self.name = name
         self.spec = spec
-        self.sup = sup
+        self.host = host
         self.state = "stopped"
         self.detail = ""
         self.child: Child | None = None
@@ -58,7 +58,7 @@ class ServiceRunner:
         self.wake = asyncio.Event()
         self.interrupt = asyncio.Event()
         self.interrupt_reason = ""
-        self.driver: Driver = sup.make_driver(self)
+        self.driver: Driver = host.make_driver(self)
         self.task: asyncio.Task[None] | None = None
 
     # ---- operator and supervisor requests -------------------------------------------------
@@ -102,7 +102,7 @@ class ServiceRunner:
                 pass  # already logged by the supervisor's task callback
         if self.child is not None:
             child, self.child = self.child, None
-            await terminate_tree(child, signal.SIGKILL, 0.0, self.sup.owner)
+            await terminate_tree(child, signal.SIGKILL, 0.0, self.host.owner)
 
     def _interrupt(self, reason: str) -> None:
         self.interrupt_reason = reason
@@ -124,7 +124,7 @@ class ServiceRunner:
                 self._set("failed" if self.failed else "stopped", self.detail)
             await self.wake.wait()
             return
-        missing = self.sup.missing_dependencies(self.name)
+        missing = self.host.missing_dependencies(self.name)
         if missing:
             self._set("waiting", "waiting for " + ", ".join(missing))
             await self.wake.wait()
@@ -146,16 +146,16 @@ class ServiceRunner:
         self.ready_at = None
         try:
             launch = await self.driver.prepare()
-            child = await spawn(launch.argv, service=self.name, owner=self.sup.owner,
+            child = await spawn(launch.argv, service=self.name, owner=self.host.owner,
                                 cwd=launch.cwd, env=launch.env, on_line=self._on_line,
-                                cgroup=self.sup.cgroup_for(self.name))
+                                cgroup=self.host.cgroup_for(self.name))
         except (OSError, ValueError) as exc:
             self._set("backoff", f"cannot start: {exc}")
             self._after_failure(None, f"cannot start: {exc}")
             return
         self.child = child
         self.spawned_at = time.monotonic()
-        self.sup.record_child(self.name, child)
+        self.host.record_child(self.name, child)
         self._set("starting", self.driver.starting_detail(), reason="spawned")
         outcome = await self._until_ready(child)
         if outcome == "ready":
@@ -257,7 +257,7 @@ class ServiceRunner:
             kill_group(child)
             # the stray search reads every process's environment (~10 ms): not on the
             # path to the replacement, which is started right away
-            self.sup.spawn_task(clean_after_exit(child, self.sup.owner))
+            self.host.spawn_task(clean_after_exit(child, self.host.owner))
             self._record_exit(child, code)
             self._after_exit(child, code)
             return
@@ -267,7 +267,7 @@ class ServiceRunner:
         await self.driver.before_stop(child)
         stop = self.spec["stop"]
         code = await terminate_tree(child, signal.Signals["SIG" + stop["signal"]],
-                                    stop["timeout"], self.sup.owner)
+                                    stop["timeout"], self.host.owner)
         self._record_exit(child, code)
         if planned:
             if self.restart_requested:
@@ -280,7 +280,7 @@ class ServiceRunner:
 
     def _record_exit(self, child: Child, code: int) -> None:
         self.child = None
-        self.sup.record_child(self.name, None)
+        self.host.record_child(self.name, None)
         self.last_exit = {"pid": child.pid, **exit_fields(code), "at": utcnow().isoformat()}
 
     def _after_exit(self, child: Child, code: int) -> None:
@@ -321,14 +321,14 @@ class ServiceRunner:
         self.state, self.detail = state, detail
         if old != state:
             self.since = utcnow()
-        self.sup.state_changed(self, old, reason)
+        self.host.state_changed(self, old, reason)
 
     def set_detail(self, detail: str) -> None:
         """For drivers: update the free-text detail (e.g. the IB session) without a transition."""
         self._set(self.state, detail)
 
     def _on_line(self, stream: str, line: str) -> None:
-        self.sup.child_output(self, stream, line)
+        self.host.child_output(self, stream, line)
         self.driver.on_output(stream, line)
 
     def child_env(self) -> dict[str, str]:

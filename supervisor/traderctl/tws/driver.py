@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +69,7 @@ class TwsDriver(Driver):
         super().__init__(runner)
         spec = self.spec
         self.name = runner.name
-        self.launch = IbcLaunch(spec, self.name,
-                                os.path.join(runner.sup.data_dir, "services", self.name))
+        self.launch = IbcLaunch(spec, self.name, runner.host.service_dir(self.name))
         self.simulated = self.launch.mode == "simulated"
         self.login = LoginTracker(self._emit, spec["two_factor_device"],
                                   spec["second_factor_limit"], self._secrets)
@@ -92,7 +90,7 @@ class TwsDriver(Driver):
                         self.spec["probe_timeout"])
 
     def _emit(self, name: str, **fields: Any) -> None:
-        self.runner.sup.emit(Event(name, {"service": self.name, **fields}))
+        self.runner.host.emit(Event(name, {"service": self.name, **fields}))
 
     def _secrets(self) -> list[str]:
         return [s for s in (self.spec["username"], self.spec["password"]) if s]
@@ -119,7 +117,7 @@ class TwsDriver(Driver):
         # thread, so the first probe does not spend the readiness deadline on it
         await asyncio.to_thread(importlib.import_module, "ib_async")
         try:
-            self.outages.load(self.runner.sup.config.source)
+            self.outages.load(self.runner.host.config.source)
             launch = self.launch.prepare()
         except (ConfigProblem, IniError) as exc:
             self.refused = str(exc)  # retrying cannot fix a configuration problem
@@ -133,7 +131,7 @@ class TwsDriver(Driver):
 
     async def hold_reason(self) -> str | None:
         """Wait out an IB platform-wide outage before starting (never in simulated mode)."""
-        config = self.runner.sup.config
+        config = self.runner.host.config
         if self.simulated or not config.get("checks.ib_status.gate", True):
             return None
         from traderctl.ibstatus.gate import platform_hold_reason
