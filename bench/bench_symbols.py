@@ -87,8 +87,8 @@ def start_simulator(workdir: Path, n: int, priority: bool) -> tuple[subprocess.P
 
 def load_config(workdir: Path, port: int) -> Any:
     from traderctl.config import Override
-    from traderctl.config.sections import load_with_plugins
     from traderctl.plugin.manager import build_plugin_manager
+    from traderctl.plugin.sections import load_with_plugins
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADERCTL_")}
     pm = build_plugin_manager(env=env)

@@ -13,8 +13,8 @@ from tests.conftest import write
 from traderctl.checks import Check, CheckContext, CheckResult, exit_code, run_checks
 from traderctl.checks.core import core_checks
 from traderctl.cli.main import build_cli
-from traderctl.config.sections import load_with_plugins
 from traderctl.plugin.manager import module_plugin
+from traderctl.plugin.sections import load_with_plugins
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import pytest
 
 from tests.conftest import write
 from traderctl.config import ConfigError, ConfigSection, Field, Int, Section
-from traderctl.config.sections import build_schema, load_supervisor_section, load_with_plugins
+from traderctl.config.sections import load_supervisor_section
 from traderctl.plugin.manager import PluginLoadError, module_plugin
+from traderctl.plugin.sections import build_schema, load_with_plugins
 
 
 def section_plugin(plugin: str, section: str, default: int) -> object:

@@ -12,9 +12,9 @@ import pytest
 
 from tests.conftest import write
 from traderctl.config import Config
-from traderctl.config.sections import load_with_plugins
 from traderctl.ibstatus.gate import platform_hold_reason
 from traderctl.plugin.manager import build_plugin_manager
+from traderctl.plugin.sections import load_with_plugins
 
 from .helpers import fixture_html
 

@@ -145,8 +145,9 @@ def test_registrations_are_collected_once_and_a_failure_drops_only_its_plugin(ma
 
 def test_a_plugin_loaded_later_cannot_replace_or_break_a_builtin(make_pm) -> None:
     from traderctl.config import ConfigSection, Section
-    from traderctl.config.sections import build_schema
-    from traderctl.services.types import ServiceType, collect_service_types
+    from traderctl.plugin.registry import collect_service_types
+    from traderctl.plugin.sections import build_schema
+    from traderctl.services.types import ServiceType
 
     impostor = module_plugin(
         "impostor",

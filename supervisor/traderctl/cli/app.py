@@ -32,7 +32,7 @@ class App:
 
     def load_config(self, path: str | None = None) -> Config:
         """Load and validate, or raise ConfigError."""
-        from traderctl.config.sections import load_with_plugins
+        from traderctl.plugin.sections import load_with_plugins
 
         return load_with_plugins(self.pm, path or self.config_path, self.env, self.overrides)
 

@@ -81,6 +81,6 @@ def schema(app: App) -> None:
     """Print every key the core and the loaded plugins accept, with its type."""
     import yaml
 
-    from traderctl.config.sections import build_schema
+    from traderctl.plugin.sections import build_schema
 
     sys.stdout.write(yaml.safe_dump(build_schema(app.pm).sample(), sort_keys=False))

@@ -1,12 +1,16 @@
-"""Assemble the full schema from the core and every plugin, and load with it."""
+"""The core's own config sections (``supervisor``, ``ib``, ``logging``) and their defaults.
+
+The full schema, with the services and every plugin's sections, is assembled by the plugin
+host (:func:`traderctl.plugin.sections.build_schema`).
+"""
 
 from __future__ import annotations
 
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from traderctl.config.loader import Config, Override, load_config
 from traderctl.config.schema import (
@@ -24,10 +28,6 @@ from traderctl.config.schema import (
     Section,
     Str,
 )
-
-if TYPE_CHECKING:
-    from traderctl.plugin.manager import PluginManager
-    from traderctl.services.types import ServiceType
 
 DEFAULT_IB_PORT = 7497  # TWS paper; a configured tws service's api_port wins
 
@@ -123,50 +123,3 @@ def load_supervisor_section(path: str | None, env: Mapping[str, str],
            or k.startswith("TRADERCTL_SUPERVISOR__") or "__" not in k}
     overrides = [o for o in overrides if o.key.startswith("supervisor.")]
     return load_config(root, path, env, overrides)
-
-
-def build_schema(pm: PluginManager) -> Section:
-    """The root section: core sections, services, then every plugin's sections."""
-    from traderctl.plugin.sections import plugin_sections
-    from traderctl.services.spec import services_section
-
-    sections: dict[str, Section | Field] = {s.name: s.section for s in core_sections()}
-    for item in plugin_sections(pm, taken=[*sections, "services"]):
-        sections[item.name] = item.section
-    services = Field(services_section(pm), {}, "Services to supervise, by name.")
-    return Section({**sections, "services": services}, doc="traderctl configuration")
-
-
-def load_with_plugins(pm: PluginManager, path: str | None, env: Mapping[str, str],
-                      overrides: list[Override]) -> Config:
-    from traderctl.services.spec import check_services
-    from traderctl.services.types import collect_service_types
-
-    def finalize(config: Config, report: Callable[[Path, str], None]) -> None:
-        check_services(config, report)
-        derive_ib_port(config, collect_service_types(pm))
-
-    return load_config(build_schema(pm), path, env, overrides, finalize)
-
-
-def derive_ib_port(config: Config, types: Mapping[str, ServiceType] | None = None) -> None:
-    """``ib.port`` follows the first API service's port unless set explicitly.
-
-    A service type that exposes the TWS API says which port a spec serves
-    (``ServiceType.api_port``: the tws type gives ``api_port`` or IB's default for
-    its mode and product); without the types, only an explicit ``api_port`` counts.
-    """
-    if config.origin(("ib", "port")) != "default":
-        return
-    for name, spec in config.section("services").items():
-        if not spec:
-            continue
-        service_type = (types or {}).get(spec.get("type"))
-        if service_type is not None and service_type.api_port is not None:
-            port = service_type.api_port(spec)
-        else:
-            port = spec.get("api_port") if spec.get("type") == "tws" else None
-        if port:
-            config.data["ib"]["port"] = port
-            config.origins[("ib", "port")] = f"derived:services.{name}.api_port"
-            return

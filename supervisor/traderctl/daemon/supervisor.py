@@ -22,15 +22,15 @@ from traderctl.daemon.statefile import StateFile
 from traderctl.events import Event
 from traderctl.logs import add_secrets, get_logger
 from traderctl.plugin.manager import PluginManager
+from traderctl.plugin.registry import collect_probe_types, collect_service_types
 from traderctl.private import harden_process, private_dirs, tighten
 from traderctl.services.cgroup import ServiceCgroups
 from traderctl.services.driver import Driver
 from traderctl.services.environment import config_secret_variables, set_secret_variables
-from traderctl.services.probes import ProbeType, collect_probe_types
+from traderctl.services.probes import ProbeType
 from traderctl.services.process import Child, become_subreaper, kill_all, reap_orphans
 from traderctl.services.runner import ServiceRunner
 from traderctl.services.spec import topological_order
-from traderctl.services.types import collect_service_types
 
 log = get_logger(__name__)
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from traderctl.config.schema import Type
 
 if TYPE_CHECKING:
-    from traderctl.plugin.manager import PluginManager
     from traderctl.services.runner import ServiceRunner
 
 ProbeFunc = Callable[[], Awaitable["ProbeResult"]]
@@ -31,10 +30,3 @@ class ProbeType:
     build: Callable[[Any, ServiceRunner], ProbeFunc]
     doc: str = ""
 
-
-def collect_probe_types(pm: PluginManager) -> dict[str, ProbeType]:
-    """Every plugin's ProbeTypes by name (the first registration of a name wins)."""
-    found: dict[str, ProbeType] = {}
-    for _plugin, item in pm.registered("register_probes"):
-        found.setdefault(item.name, item)
-    return found

@@ -27,8 +27,8 @@ from traderctl.config.schema import (
     convert_child,
     describe,
 )
-from traderctl.services.probes import ProbeType, collect_probe_types
-from traderctl.services.types import ServiceType, collect_service_types
+from traderctl.services.probes import ProbeType
+from traderctl.services.types import ServiceType
 
 SIGNALS = ("TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "KILL")
 
@@ -199,8 +199,9 @@ def _any_type_child(types: dict[str, ServiceType], key: str | int) -> Type | Non
 SERVICE_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 
 
-def services_section(pm: Any) -> MapOf:
-    return MapOf(ServiceSpecType(collect_service_types(pm), collect_probe_types(pm)),
+def services_section(types: dict[str, ServiceType], probes: dict[str, ProbeType]) -> MapOf:
+    """The ``services:`` mapping, for the service types and probe kinds plugins registered."""
+    return MapOf(ServiceSpecType(types, probes),
                  key_pattern=SERVICE_NAME,
                  hint="letters, digits, _ . -, starting with a letter, digit or _")
 

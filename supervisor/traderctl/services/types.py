@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from traderctl.config.schema import Field
 
 if TYPE_CHECKING:
-    from traderctl.plugin.manager import PluginManager
     from traderctl.services.runner import ServiceRunner
 
 
@@ -36,10 +35,3 @@ class ServiceType:
     api_port: Callable[[dict[str, Any]], int | None] | None = None
     validate: Callable[[dict[str, Any], Callable[[str, str], None]], None] | None = None
 
-
-def collect_service_types(pm: PluginManager) -> dict[str, ServiceType]:
-    """Every plugin's ServiceTypes by name (the first registration of a name wins)."""
-    found: dict[str, ServiceType] = {}
-    for _plugin, item in pm.registered("register_service_types"):
-        found.setdefault(item.name, item)
-    return found

@@ -48,7 +48,7 @@ class Master:
 def test_resolve_securities_is_firstresult_and_honours_tryfirst(  # type: ignore[no-untyped-def]
         make_pm, sim_tws, data_dir: Path) -> None:
     from traderctl.config import Override
-    from traderctl.config.sections import load_with_plugins
+    from traderctl.plugin.sections import load_with_plugins
 
     pm = make_pm(entry_points=True)
     pm.register(Master(), name="master")  # after the symbols plugin added the spec
@@ -69,7 +69,7 @@ def test_resolve_securities_is_firstresult_and_honours_tryfirst(  # type: ignore
 
 
 def test_no_store_no_exchanges_and_no_file_created(make_pm, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from traderctl.config.sections import load_with_plugins
+    from traderctl.plugin.sections import load_with_plugins
 
     pm = make_pm(entry_points=True)
     config = load_with_plugins(pm, None, os.environ, [])
