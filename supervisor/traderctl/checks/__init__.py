@@ -1,52 +1,24 @@
-"""Health checks: what ``traderctl check`` runs and what plugins register."""
+"""Health checks: what ``traderctl check`` runs and what plugins register.
+
+The model (:class:`Check`, :class:`CheckResult`, :class:`CheckContext`) is defined with the
+plugin contract in :mod:`traderctl.plugin.checktypes`; import it from here.
+"""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
 
-if TYPE_CHECKING:
-    from traderctl.config.loader import Config
-    from traderctl.plugin.manager import PluginManager
+from traderctl.plugin.checktypes import (
+    FAILING,
+    Check,
+    CheckContext,
+    CheckFunc,
+    CheckResult,
+    Status,
+)
 
-Status = Literal["ok", "warn", "fail", "unknown", "disabled"]
-FAILING: frozenset[str] = frozenset({"fail", "unknown"})
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    status: Status
-    summary: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self, name: str) -> dict[str, Any]:
-        return {"check": name, "status": self.status, "summary": self.summary,
-                "details": self.details}
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    """What a check gets: the effective config and the plugin manager."""
-
-    config: Config
-    pm: PluginManager
-
-
-CheckFunc = Callable[[CheckContext], "CheckResult | Awaitable[CheckResult]"]
-
-
-@dataclass(frozen=True)
-class Check:
-    """A named check. ``run`` may be sync (run in a thread) or async; ``timeout`` in
-    seconds, default ``checks.timeout``."""
-
-    name: str
-    run: CheckFunc
-    doc: str = ""
-    timeout: float | None = None
-
+__all__ = ["FAILING", "Check", "CheckContext", "CheckFunc", "CheckResult", "Status",
+           "exit_code", "run_check", "run_checks"]
 
 async def run_check(check: Check, ctx: CheckContext) -> CheckResult:
     """Run one check within its timeout; a crash or a timeout is ``unknown``, never ``ok``."""

@@ -19,8 +19,8 @@ from traderctl.ibstatus.model import Verdict
 from traderctl.logs import get_logger
 
 if TYPE_CHECKING:
-    from traderctl.checks import CheckContext, CheckResult
     from traderctl.config.loader import Config
+    from traderctl.plugin.checktypes import CheckContext, CheckResult
     from traderctl.plugin.manager import PluginManager
 
 log = get_logger(__name__)
@@ -114,7 +114,7 @@ def ib_status_check(ctx: CheckContext) -> CheckResult:
     disabled -> disabled. A plugin that failed to list its exchanges turns ok into warn: the
     answer may miss an exchange the user trades.
     """
-    from traderctl.checks import CheckResult
+    from traderctl.plugin.checktypes import CheckResult
 
     exchanges = user_exchanges(ctx.config, ctx.pm)
     verdict = configured_verdict(ctx.config, ctx.pm, exchanges=exchanges.names)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from traderctl.checks import Status
+    from traderctl.plugin.checktypes import Status
 
 
 class NoticeStatus(enum.StrEnum):

@@ -38,19 +38,30 @@ which adds ``ib_status_exchanges`` that way, and call them with ``pm.call_each(n
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from traderctl import hookspec
 
 if TYPE_CHECKING:
-    from traderctl.checks import Check
-    from traderctl.cli.main import LazyGroup
+    import click
+
     from traderctl.config.loader import Config
     from traderctl.config.schema import ConfigSection
     from traderctl.events import Event
+    from traderctl.plugin.checktypes import Check
     from traderctl.plugin.manager import PluginManager
     from traderctl.services.probes import ProbeType
     from traderctl.services.types import ServiceType
+
+
+class CommandGroup(Protocol):
+    """What ``register_commands`` gets: the ``traderctl`` group, a
+    :class:`traderctl.cli.main.LazyGroup` (a ``click.Group``); these are the calls a plugin
+    makes on it."""
+
+    def add_lazy(self, name: str, target: str, short_help: str = "") -> None: ...
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None: ...
 
 
 # ---- start-up and registration ------------------------------------------------------------
@@ -67,7 +78,7 @@ def add_hookspecs(pm: PluginManager) -> None:
 
 
 @hookspec
-def register_commands(cli: LazyGroup) -> None:
+def register_commands(cli: CommandGroup) -> None:
     """Add commands or groups to the ``traderctl`` command line.
 
     Called by the CLI (:func:`traderctl.cli.main.build_cli`) once per process, before
