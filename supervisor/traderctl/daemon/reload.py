@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from traderctl.config import ConfigError
 from traderctl.daemon.control import RequestError
 from traderctl.events import Event
-from traderctl.services.spec import topological_order
+from traderctl.services.spec import service_specs, topological_order
 
 if TYPE_CHECKING:
     from traderctl.daemon.supervisor import Supervisor
@@ -57,7 +57,7 @@ async def apply_reload(sup: Supervisor, source: str) -> dict[str, Any]:
                            + "\n".join(problems)) from None
     sup.apply_secrets(new)
     old_specs = {n: r.spec for n, r in sup.runners.items()}
-    new_specs = new.section("services")
+    new_specs = service_specs(new)
     removed = [n for n in old_specs if n not in new_specs]
     changed = [n for n in old_specs if n in new_specs and new_specs[n] != old_specs[n]]
     added = [n for n in new_specs if n not in old_specs]

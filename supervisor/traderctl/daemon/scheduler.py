@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from traderctl.events import Event, utcnow
 from traderctl.services.schedule import cron_trigger
+from traderctl.services.spec import service_specs
 
 if TYPE_CHECKING:
     from traderctl.daemon.supervisor import Supervisor
+    from traderctl.services.spec import ScheduleItem
 
 HEARTBEAT = 30.0
 MAX_MISSED_REPORTED = 20
@@ -27,8 +29,8 @@ class ServiceScheduler:
         self.scheduler: Any = None
         self.heartbeat: asyncio.Task[None] | None = None
 
-    def _schedules(self) -> list[tuple[str, int, dict[str, Any]]]:
-        return [(name, i, item) for name, spec in self.sup.config.section("services").items()
+    def _schedules(self) -> list[tuple[str, int, ScheduleItem]]:
+        return [(name, i, item) for name, spec in service_specs(self.sup.config).items()
                 for i, item in enumerate(spec["schedule"])]
 
     def start(self) -> None:

@@ -30,7 +30,7 @@ from traderctl.services.environment import config_secret_variables, set_secret_v
 from traderctl.services.probes import ProbeType
 from traderctl.services.process import Child, become_subreaper, kill_all, reap_orphans
 from traderctl.services.runner import ServiceRunner
-from traderctl.services.spec import topological_order
+from traderctl.services.spec import ServiceSpec, service_specs, topological_order
 
 log = get_logger(__name__)
 
@@ -111,8 +111,9 @@ class Supervisor:
         await self.control.start()
         self._install_signals()
         self.pm.notify("on_config", config=self.config)
-        for name in topological_order(self.config.section("services")):
-            self.add_runner(name, self.config.section("services")[name])
+        specs = service_specs(self.config)
+        for name in topological_order(specs):
+            self.add_runner(name, specs[name])
         self.scheduler.start()
         self.spawn_task(self._status_loop())
         if (interval := watchdog_interval()) is not None:
@@ -187,7 +188,7 @@ class Supervisor:
             levels[depth[name]].append(name)
         return levels
 
-    def add_runner(self, name: str, spec: dict[str, Any]) -> None:
+    def add_runner(self, name: str, spec: ServiceSpec) -> None:
         old = self.runners.get(name)
         if old is not None and (old.child is not None or (old.task and not old.task.done())):
             # an untracked second copy is the worst thing a supervisor can do (two TWS

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from traderctl.services.spec import BackoffConfig, StartLimitConfig
 
 
 class Backoff:
@@ -14,7 +17,7 @@ class Backoff:
     (TWS went down) do not restart in lock-step.
     """
 
-    def __init__(self, spec: dict[str, Any], rng: random.Random | None = None) -> None:
+    def __init__(self, spec: BackoffConfig, rng: random.Random | None = None) -> None:
         self.initial = spec["initial"]
         self.factor = spec["factor"]
         self.max = spec["max"]
@@ -38,7 +41,7 @@ class Backoff:
 class StartLimit:
     """More than ``burst`` failures within ``interval`` seconds: give up until an operator acts."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: StartLimitConfig) -> None:
         self.burst = spec["burst"]
         self.interval = spec["interval"]
         self.times: deque[float] = deque()

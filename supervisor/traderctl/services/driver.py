@@ -18,6 +18,7 @@ from traderctl.services.probes import ProbeFunc, ProbeResult
 if TYPE_CHECKING:
     from traderctl.services.process import Child
     from traderctl.services.runner import ServiceRunner
+    from traderctl.services.spec import ProbeConfig, ServiceSpec
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,11 @@ class ProbeSettings:
 class Driver:
     def __init__(self, runner: ServiceRunner) -> None:
         self.runner = runner
-        self.spec = runner.spec
+        self.spec: ServiceSpec = runner.spec
 
     async def prepare(self) -> Launch:
         """Argv, environment and cwd for the next spawn."""
-        command = self.spec["command"]
+        command = self.spec["command"] or []  # required for the types that come here
         argv = ["/bin/sh", "-c", " ".join(command)] if self.spec["shell"] else command
         return Launch(list(argv), child_environment(self.spec["env"]), self.spec["cwd"])
 
@@ -57,7 +58,7 @@ class Driver:
     def liveness(self) -> ProbeSettings | None:
         return self._probe_settings(self.spec["liveness"])
 
-    def _probe_settings(self, probe: dict[str, Any] | None) -> ProbeSettings | None:
+    def _probe_settings(self, probe: ProbeConfig | None) -> ProbeSettings | None:
         if not probe:
             return None
         kind = self.runner.host.probe_type(probe["kind"])

@@ -30,13 +30,14 @@ from traderctl.services.process import (
 
 if TYPE_CHECKING:
     from traderctl.services.host import ServiceHost
+    from traderctl.services.spec import ServiceSpec
 
 STATES = ("stopped", "waiting", "starting", "running", "unhealthy", "backoff", "stopping",
           "failed")
 
 
 class ServiceRunner:
-    def __init__(self, name: str, spec: dict[str, Any], host: ServiceHost) -> None:
+    def __init__(self, name: str, spec: ServiceSpec, host: ServiceHost) -> None:
         self.name = name
         self.spec = spec
         self.host = host

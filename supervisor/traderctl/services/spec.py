@@ -1,11 +1,20 @@
-"""The ``services:`` section: what one service spec may say, and graph checks at load."""
+"""The ``services:`` section: what one service spec may say, its typed shape, and graph
+checks at load.
+
+The config layer (:class:`ServiceSpecType`) builds each ``services.<name>`` into a
+:class:`ServiceSpec`: every base key present, defaults filled in, durations in seconds.
+A service type adds keys of its own (the ``tws`` type's are
+:class:`traderctl.tws.servicetype.TwsSpec`, a ``ServiceSpec`` with more keys). At run time a
+spec is the plain dict the config holds (reload compares them, ``config show`` prints them);
+the shape is for the type checker and the reader.
+"""
 
 from __future__ import annotations
 
 import os
 import shlex
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
 
 from traderctl.config.schema import (
     Bool,
@@ -30,7 +39,73 @@ from traderctl.config.schema import (
 from traderctl.services.probes import ProbeType
 from traderctl.services.types import ServiceType
 
+if TYPE_CHECKING:
+    from traderctl.config.loader import Config
+
 SIGNALS = ("TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "KILL")
+
+
+class _Probe(TypedDict):
+    kind: str
+    value: Any  # as the kind's type converts it: seconds, "host:port", an argv
+    timeout: float
+    interval: float
+
+
+class ProbeConfig(_Probe, total=False):
+    """``readiness`` or ``liveness``: the one kind given, its value, and the timings; the
+    keys below are the liveness probe's only."""
+
+    failures: int
+    initial_delay: float
+
+
+class BackoffConfig(TypedDict):
+    initial: float
+    factor: float
+    max: float
+    jitter: float
+
+
+class StartLimitConfig(TypedDict):
+    burst: int
+    interval: float
+
+
+class StopConfig(TypedDict):
+    signal: str  # a name of SIGNALS, without SIG
+    timeout: float
+
+
+class ScheduleItem(TypedDict):
+    action: Literal["start", "stop", "restart"]
+    cron: str
+    timezone: str
+
+
+class ServiceSpec(TypedDict):
+    """One ``services.<name>`` as the config layer builds it (see :func:`base_fields`)."""
+
+    type: str
+    command: list[str] | None
+    shell: bool
+    cwd: str | None
+    env: dict[str, str]
+    autostart: bool
+    depends_on: list[str]
+    restart: Literal["always", "on-failure", "never"]
+    backoff: BackoffConfig
+    stable_after: float
+    start_limit: StartLimitConfig
+    readiness: ProbeConfig | None
+    liveness: ProbeConfig | None
+    stop: StopConfig
+    schedule: list[ScheduleItem]
+
+
+def service_specs(config: Config) -> dict[str, ServiceSpec]:
+    """The config's services, by name, in config order."""
+    return cast("dict[str, ServiceSpec]", config.section("services"))
 
 
 class Command(Type):
@@ -86,7 +161,7 @@ class ProbeSpec(Type):
             common |= {"interval": Field(Duration(min=0.01), 0.2)}
         self.common = common
 
-    def convert(self, value: Any, path: Path, ctx: Context) -> dict[str, Any] | None:
+    def convert(self, value: Any, path: Path, ctx: Context) -> ProbeConfig | None:
         if value is None:
             return None
         if not isinstance(value, Mapping):
@@ -98,7 +173,7 @@ class ProbeSpec(Type):
         fields: dict[str, Field | Section] = {kind: Field(self.kinds[kind].type), **self.common}
         out = Section(fields).convert(value, path, ctx)
         ctx.origin_aliases[(*path, "kind")] = ctx.origin_aliases[(*path, "value")] = (*path, kind)
-        return {"kind": kind, "value": out.pop(kind), **out}
+        return cast(ProbeConfig, {"kind": kind, "value": out.pop(kind), **out})
 
     def sample(self) -> Any:
         return {k: p.type.sample() for k, p in self.kinds.items()} | {
@@ -148,7 +223,7 @@ class ServiceSpecType(Type):
         extra = self.types[type_name].fields if type_name in self.types else {}
         return Section({**self.base, **extra})
 
-    def convert(self, value: Any, path: Path, ctx: Context) -> dict[str, Any]:
+    def convert(self, value: Any, path: Path, ctx: Context) -> ServiceSpec:
         if not isinstance(value, Mapping):
             raise Invalid(f"expected a service mapping, got {describe(value)}")
         type_name = value.get("type", "process")
@@ -168,7 +243,7 @@ class ServiceSpecType(Type):
             _resolve_commands(out, ctx.base_dir)
         if service_type is not None and service_type.validate is not None and out:
             service_type.validate(out, lambda key, message: ctx.report((*path, key), message))
-        return out
+        return cast(ServiceSpec, out)  # complete unless a problem was reported
 
     def child(self, key: str | int) -> Type | None:
         return self.section_for("process").child(key) or _any_type_child(self.types, key)
@@ -208,7 +283,7 @@ def services_section(types: dict[str, ServiceType], probes: dict[str, ProbeType]
 
 def check_services(config: Any, report: Callable[[Path, str], None]) -> None:
     """Graph checks: unknown dependencies and cycles, each named."""
-    services: dict[str, Any] = config.section("services")
+    services = service_specs(config)
     for name, spec in services.items():
         for dep in spec.get("depends_on") or []:
             if dep not in services:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from traderctl.aiotasks import cancel_and_wait
 from traderctl.events import Event
@@ -58,6 +58,7 @@ from traderctl.tws.status import session_detail, status_fields
 if TYPE_CHECKING:
     from traderctl.services.process import Child
     from traderctl.services.runner import ServiceRunner
+    from traderctl.tws.servicetype import TwsSpec
 
 log = get_logger(__name__)
 
@@ -65,9 +66,11 @@ log = get_logger(__name__)
 class TwsDriver(Driver):
     """The runner's questions for one tws service, answered with the four parts above."""
 
+    spec: TwsSpec
+
     def __init__(self, runner: ServiceRunner) -> None:
         super().__init__(runner)
-        spec = self.spec
+        spec = self.spec = cast("TwsSpec", runner.spec)  # the config layer built a tws spec
         self.name = runner.name
         self.launch = IbcLaunch(spec, self.name, runner.host.service_dir(self.name))
         self.simulated = self.launch.mode == "simulated"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
 
 from traderctl.logs import add_secrets, get_logger
 from traderctl.services.driver import Launch
@@ -21,7 +20,13 @@ from traderctl.services.environment import child_environment
 from traderctl.tws.ibcversion import installed_version
 from traderctl.tws.ini import default_template, render_file
 from traderctl.tws.outages import ConfigProblem
-from traderctl.tws.servicetype import DEFAULT_IBC_PATH, DEFAULT_TWS_PATH, api_port, ibc_ampm
+from traderctl.tws.servicetype import (
+    DEFAULT_IBC_PATH,
+    DEFAULT_TWS_PATH,
+    TwsSpec,
+    api_port,
+    ibc_ampm,
+)
 
 HOST = "127.0.0.1"
 log = get_logger(__name__)
@@ -31,7 +36,7 @@ log = get_logger(__name__)
 class IbcLaunch:
     """Builds the launch of one tws service; ``prepare`` writes the ini every start."""
 
-    spec: dict[str, Any]
+    spec: TwsSpec
     name: str
     runtime_dir: str
     version: str | None = None  # of the installed IBC, from its version file
@@ -133,7 +138,7 @@ class IbcLaunch:
         elif spec["password_file"]:
             value = read_password_file(spec["password_file"])
         else:
-            value = os.environ.get(spec["password_env"], "")
+            value = os.environ.get(spec["password_env"] or "", "")  # set: the only source left
             if not value:
                 raise ConfigProblem(f"environment variable {spec['password_env']} "
                                     "(password_env) is not set or empty")
@@ -146,7 +151,7 @@ class IbcLaunch:
         restart, logoff = spec["auto_restart_time"], spec["auto_logoff_time"]
         return {
             "service": self.name,
-            "IbLoginId": spec["username"],
+            "IbLoginId": spec["username"] or "",  # required: password() came first
             "IbPassword": password,
             "SecondFactorDevice": spec["two_factor_device"] or "",
             "SecondFactorAuthenticationExitInterval":

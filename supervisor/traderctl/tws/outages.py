@@ -17,12 +17,15 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from traderctl.events import utcnow
 from traderctl.logs import get_logger
 from traderctl.tws import windows as reset
 from traderctl.tws.tz import TwsTimeZone
+
+if TYPE_CHECKING:
+    from traderctl.tws.servicetype import TwsSpec
 
 log = get_logger(__name__)
 
@@ -34,7 +37,7 @@ class ConfigProblem(ValueError):
 class Outages:
     """The expected outages of one tws service (see the module doc)."""
 
-    def __init__(self, spec: dict[str, Any], name: str, simulated: bool) -> None:
+    def __init__(self, spec: TwsSpec, name: str, simulated: bool) -> None:
         self.spec = spec
         self.name = name
         self.simulated = simulated

@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traderctl.events import utcnow
 from traderctl.logs import get_logger
@@ -27,6 +27,9 @@ from traderctl.services.probes import ProbeResult
 from traderctl.tws import windows as reset
 from traderctl.tws.commandserver import CommandServerError, Reply, send_command
 from traderctl.tws.session import SessionObserver
+
+if TYPE_CHECKING:
+    from traderctl.tws.servicetype import TwsSpec
 
 log = get_logger(__name__)
 _RESTART_AT = re.compile(r"RESTART at (\d\d):(\d\d) ([AP]M)", re.I)
@@ -46,7 +49,7 @@ class Incident:
 class Remedies:
     """The remedy side of one tws service; the driver passes in what it needs."""
 
-    def __init__(self, spec: dict[str, Any], name: str, command_port: int,
+    def __init__(self, spec: TwsSpec, name: str, command_port: int,
                  emit: Callable[..., None], waiting: Callable[[], bool],
                  gave_up: Callable[[], bool], outage: Callable[[], reset.ActiveWindow | None],
                  set_detail: Callable[[str], None]) -> None:

@@ -11,7 +11,7 @@ timeout stretches every failure to the timeout and the bound no longer holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from traderctl.config.schema import (
@@ -31,6 +31,7 @@ from traderctl.config.schema import (
     Str,
     TimeZone,
 )
+from traderctl.services.spec import ServiceSpec
 from traderctl.services.types import ServiceType
 from traderctl.tws.windows import REGIONS
 
@@ -203,7 +204,56 @@ def tws_fields() -> dict[str, Field]:
     return {**_install_fields(), **_login_fields(), **_health_fields(), **_window_fields()}
 
 
-def api_port(spec: dict[str, Any]) -> int:
+class TwsSpec(ServiceSpec):
+    """A ``tws`` service as the config layer builds it: the base keys and :func:`tws_fields`
+    (a test keeps the two lists equal)."""
+
+    mode: str
+    gateway: bool
+    tws_version: str | None
+    tws_path: str | None
+    tws_settings_path: str | None
+    ibc_path: str | None
+    ibc_ini_template: str | None
+    java_path: str | None
+    api_port: int | None
+    command_server_port: int
+    username: str | None
+    password: str | None
+    password_file: str | None
+    password_env: str | None
+    two_factor_device: str | None
+    second_factor_limit: float
+    second_factor_exit_interval: float
+    on_2fa_timeout: str
+    auto_restart_time: str
+    auto_logoff_time: str
+    bid_ask_last_size_dialog: str
+    auto_restart_outage: float
+    cold_restart_time: str
+    existing_session: str
+    read_only_api: bool | None
+    display: str | None
+    probe_interval: float
+    probe_timeout: float
+    probe_failures: int
+    probe_client_id: int
+    observer_client_id: int
+    startup_timeout: float
+    restart_timeout: float
+    warm_restart_every: float
+    farm_grace: float
+    soft_attempts: int
+    stop_grace: float
+    reset_windows_file: str | None
+    reset_windows: list[dict[str, Any]] | None
+    reset_regions: list[str]
+    sim_scenario: str | None
+    sim_control_port: int | None
+    sim_timezone: str | None
+
+
+def api_port(spec: Mapping[str, Any]) -> int:
     """The API port a tws spec serves: ``api_port``, else IB's default for mode and product."""
     if spec.get("api_port"):
         return int(spec["api_port"])
