@@ -3,7 +3,9 @@
 Each service is one asyncio task looping over :meth:`ServiceRunner._cycle`.
 Everything that can interrupt a phase (the child exiting, an operator, a
 dependency going down, a failing liveness probe) is awaited together, so the
-runner reacts the moment something happens instead of on a polling tick.
+runner reacts the moment something happens instead of on a polling tick (the
+waits themselves are in :mod:`traderctl.services.probing`). The runner knows its
+host only as a :class:`~traderctl.services.host.ServiceHost`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from traderctl.aiotasks import cancel_and_wait
 from traderctl.events import utcnow
 from traderctl.services.backoff import Backoff, StartLimit
-from traderctl.services.driver import Driver, ProbeSettings
+from traderctl.services.driver import Driver
 from traderctl.services.environment import child_environment
-from traderctl.services.probes import ProbeResult
+from traderctl.services.probing import probe_until_ok, race, watch_liveness
 from traderctl.services.process import (
     Child,
     clean_after_exit,
@@ -169,88 +170,17 @@ class ServiceRunner:
         settings = self.driver.readiness()
         if settings is None:
             return "ready" if not child.exited.done() else "exited"
-        return await self._race(child, self._probe_until_ok(settings))
-
-    async def _probe_until_ok(self, settings: ProbeSettings) -> str:
-        deadline = time.monotonic() + settings.timeout
-        last = ProbeResult(False, "no attempt")
-        mark = time.monotonic()
-        while True:
-            now = time.monotonic()
-            waiting = self.driver.waiting_on() is not None
-            if waiting:
-                deadline += now - mark  # the clock stands still while a human is asked
-            mark = now
-            if (gave_up := self.driver.give_up()) is not None:
-                return gave_up
-            if now >= deadline:
-                break
-            try:
-                # while waiting the probe's own timeout bounds it, not the (paused) deadline
-                last = await asyncio.wait_for(settings.probe(), None if waiting else deadline - now)
-            except TimeoutError:
-                break
-            if last.ok:
-                return "ready"
-            pause = settings.interval if waiting else min(
-                settings.interval, max(0.0, deadline - time.monotonic()))
-            await asyncio.sleep(pause)
-        return f"not ready after {settings.timeout:g}s: {last.detail}"
+        return await race(child, self.interrupt, probe_until_ok(self.driver, settings))
 
     async def _while_running(self, child: Child) -> str:
         settings = self.driver.liveness()
-        work: list[Awaitable[str]] = [self._watch_liveness(settings)] if settings else []
+        work: list[Awaitable[str]] = []
+        if settings is not None:
+            work.append(watch_liveness(self.driver, settings, self._set))
         extra = self.driver.running_task()
         if extra is not None:
             work.append(extra)
-        return await self._race(child, *work)
-
-    async def _watch_liveness(self, settings: ProbeSettings) -> str:
-        await asyncio.sleep(settings.initial_delay)
-        failures = 0
-        started = time.monotonic()
-        while True:
-            pause = settings.interval
-            if settings.fixed_rate:
-                pause = max(0.0, started + settings.interval - time.monotonic())
-            await asyncio.sleep(pause)
-            started = time.monotonic()
-            try:
-                result = await asyncio.wait_for(settings.probe(), settings.timeout)
-            except TimeoutError:
-                result = ProbeResult(False, f"no answer within {settings.timeout:g}s")
-            if (gave_up := self.driver.give_up()) is not None:
-                return gave_up
-            if result.ok or self.driver.waiting_on() is not None:
-                failures = 0  # a failure while waiting on a human is not counted
-            else:
-                failures += 1
-            self.driver.observed(result, failures)
-            if failures >= settings.failures:
-                self._set("unhealthy", result.detail, reason="liveness")
-                if not await self.driver.remedy(result, failures):
-                    return f"unhealthy: {result.detail}"
-                failures = 0
-                self._set("running", self.driver.running_detail(), reason="remedied")
-
-    async def _race(self, child: Child, *work: Awaitable[str]) -> str:
-        """Wait for the first of: the child exits, an interrupt, or any ``work`` result."""
-        async def exited() -> str:
-            await asyncio.shield(child.exited)
-            return "exited"
-
-        async def interrupted() -> str:
-            await self.interrupt.wait()
-            return "interrupted"
-
-        tasks = [asyncio.ensure_future(c) for c in (exited(), interrupted(), *work)]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            # an exit wins a tie: it is the fact the operator needs to see
-            first = next((t for t in done if t is tasks[0]), next(iter(done)))
-            return first.result()
-        finally:
-            await cancel_and_wait(tasks)
+        return await race(child, self.interrupt, *work)
 
     async def _finish(self, child: Child, outcome: str) -> None:
         if outcome == "exited":
