@@ -11,7 +11,7 @@ import asyncio
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from traderctl.events import Event
@@ -62,6 +62,19 @@ class EventBus:
         sub = Subscription(self, accept, self.queue_size)
         self.subscribers.add(sub)
         return sub
+
+    def stream(self, accept: Callable[[Event], bool]) -> AsyncIterator[dict[str, Any]]:
+        """The accepted events from now on, as dicts, until the subscriber is dropped; the
+        subscription ends with the iteration."""
+        sub = self.subscribe(accept)
+
+        async def items() -> AsyncIterator[dict[str, Any]]:
+            try:
+                while (event := await sub.get()) is not None:
+                    yield event.to_dict()
+            finally:
+                sub.close()
+        return items()
 
     def _drop(self, sub: Subscription) -> None:
         sub.dropped = True

@@ -223,7 +223,7 @@ async def logs(sup: Supervisor, args: dict[str, Any]) -> Any:
     tail = sup.logs.get(name).tail(lines) if lines > 0 else []
     if not args["follow"]:
         return {"lines": tail}
-    live = sup.subscribe(lambda e: e.name == "service_output" and e.fields["service"] == name)
+    live = sup.bus.stream(lambda e: e.name == "service_output" and e.fields["service"] == name)
     return _chain([{"event": "log_line", "text": line} for line in tail], live)
 
 
@@ -235,7 +235,7 @@ async def events(sup: Supervisor, args: dict[str, Any]) -> Any:
     history = sup.bus.history(accept, args["limit"])
     if not args["follow"]:
         return {"events": history}
-    return _chain(history, sup.subscribe(accept))
+    return _chain(history, sup.bus.stream(accept))
 
 
 async def _chain(first: list[dict[str, Any]], live: Any) -> Any:

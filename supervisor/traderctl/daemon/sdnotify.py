@@ -56,3 +56,22 @@ async def announce_ready(progress: Callable[[], tuple[bool, str]], timeout: floa
             sd_notify(f"STATUS={text}")
             last = text
         await asyncio.sleep(interval)
+
+
+async def status_loop(summary: Callable[[], str], tick: Callable[[], None]) -> None:
+    """Every second: ``tick()``, then ``STATUS=`` the summary when it changed."""
+    last = ""
+    while True:
+        await asyncio.sleep(1.0)
+        tick()
+        if (text := summary()) != last:
+            sd_notify(f"STATUS={text}")
+            last = text
+
+
+async def watchdog(interval: float) -> None:
+    """``WATCHDOG=1`` every ``interval`` seconds (see :func:`watchdog_interval`)."""
+    # pinging from the loop itself means a stuck loop stops the pings, as it should
+    while True:
+        sd_notify("WATCHDOG=1")
+        await asyncio.sleep(interval)

@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from traderctl.aiotasks import cancel_and_wait
@@ -15,9 +15,16 @@ from traderctl.daemon.control import AlreadyRunning, ControlServer, Peer, Reques
 from traderctl.daemon.diskfull import DiskHealth
 from traderctl.daemon.eventbus import EventBus, Subscription
 from traderctl.daemon.logfiles import LogFiles
+from traderctl.daemon.overview import startup_progress, summary
 from traderctl.daemon.reload import ReloadQueue, apply_reload
 from traderctl.daemon.scheduler import ServiceScheduler
-from traderctl.daemon.sdnotify import announce_ready, sd_notify, watchdog_interval
+from traderctl.daemon.sdnotify import (
+    announce_ready,
+    sd_notify,
+    status_loop,
+    watchdog,
+    watchdog_interval,
+)
 from traderctl.daemon.statefile import StateFile
 from traderctl.events import Event
 from traderctl.logs import add_secrets, get_logger
@@ -28,9 +35,14 @@ from traderctl.services.cgroup import ServiceCgroups
 from traderctl.services.driver import Driver
 from traderctl.services.environment import config_secret_variables, set_secret_variables
 from traderctl.services.probes import ProbeType
-from traderctl.services.process import Child, become_subreaper, kill_all, reap_orphans
+from traderctl.services.process import (
+    Child,
+    become_subreaper,
+    kill_adopted_orphans,
+    reap_orphans,
+)
 from traderctl.services.runner import ServiceRunner
-from traderctl.services.spec import ServiceSpec, service_specs, topological_order
+from traderctl.services.spec import ServiceSpec, levels, service_specs, topological_order
 
 log = get_logger(__name__)
 
@@ -102,7 +114,7 @@ class Supervisor:
         self.lock = hold_lock(os.path.join(self.data_dir, "supervisor.lock"))
         harden_process()
         tighten(self.data_dir)
-        self._setup_cgroups()
+        self.cgroups = ServiceCgroups.setup(self.owner, self.config.get("supervisor.cgroups", True))
         stale = self.state.kill_stale(self.owner)
         stale += self.cgroups.kill_stale() if self.cgroups else []
         if stale:
@@ -115,9 +127,9 @@ class Supervisor:
         for name in topological_order(specs):
             self.add_runner(name, specs[name])
         self.scheduler.start()
-        self.spawn_task(self._status_loop())
+        self.spawn_task(status_loop(self.summary, self._tick))
         if (interval := watchdog_interval()) is not None:
-            self.spawn_task(self._watchdog(interval))
+            self.spawn_task(watchdog(interval))
         self.spawn_task(announce_ready(self.startup_progress,
                                        self.config.get("supervisor.ready_timeout", 60.0)))
         self.emit(Event("supervisor_started", {"pid": os.getpid(), "socket": self.control.path,
@@ -127,26 +139,8 @@ class Supervisor:
         finally:
             await self._shutdown()
 
-    def _setup_cgroups(self) -> None:
-        if not self.config.get("supervisor.cgroups", True):
-            self.cgroups, why_not = None, "supervisor.cgroups is false"
-        else:
-            self.cgroups, why_not = ServiceCgroups.create(self.owner)
-        if self.cgroups is None:
-            log.info("cgroups_unavailable", reason=why_not,
-                     fallback="process groups, markers and subreaper")
-        else:
-            log.info("cgroups_enabled", base=self.cgroups.base)
-
     def cgroup_for(self, service: str) -> str | None:
-        """The cgroup a service's next process starts in (None: no cgroups here)."""
-        if self.cgroups is None:
-            return None
-        try:
-            return self.cgroups.group(service)
-        except OSError as exc:
-            log.warning("cgroup_unavailable", service=service, error=str(exc))
-            return None
+        return self.cgroups.group_or_none(service) if self.cgroups is not None else None
 
     def request_shutdown(self) -> None:
         self.stopping.set()
@@ -160,7 +154,7 @@ class Supervisor:
                 await self.stop_services(list(self.runners))
         finally:
             await self.control.close()  # the socket goes, whatever happened above
-        self._kill_adopted_orphans()
+        kill_adopted_orphans(self._managed_pids())
         if self.cgroups is not None:
             self.cgroups.remove()
         await cancel_and_wait(list(self.tasks))
@@ -172,21 +166,10 @@ class Supervisor:
 
     async def stop_services(self, names: list[str]) -> None:
         """Stop and remove runners, dependents first (reverse topological order, by level)."""
-        for level in reversed(self._levels(names)):
+        for level in reversed(levels({n: r.spec for n, r in self.runners.items()}, names)):
             await asyncio.gather(*(self.runners[n].shutdown() for n in level))
             for name in level:
                 self.runners.pop(name, None)
-
-    def _levels(self, names: list[str]) -> list[list[str]]:
-        depth: dict[str, int] = {}
-        specs = {n: self.runners[n].spec for n in self.runners}
-        for name in topological_order(specs):
-            deps = [d for d in specs[name]["depends_on"] if d in depth]
-            depth[name] = 1 + max((depth[d] for d in deps), default=-1)
-        levels: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-        for name in names:
-            levels[depth[name]].append(name)
-        return levels
 
     def add_runner(self, name: str, spec: ServiceSpec) -> None:
         old = self.runners.get(name)
@@ -237,20 +220,11 @@ class Supervisor:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
             loop.remove_signal_handler(sig)
 
-    def _kill_adopted_orphans(self) -> None:
-        """With every service stopped, a child of ours is a descendant that escaped its
-        service (re-parented to us, the subreaper), even one that cleared its markers."""
-        import psutil
-
-        leftovers = [p for p in psutil.Process().children()
-                     if p.pid not in {r.child.pid for r in self.runners.values() if r.child}]
-        if leftovers:
-            log.warning("escaped_descendants_killed", pids=[p.pid for p in leftovers])
-            kill_all(leftovers)
+    def _managed_pids(self) -> set[int]:
+        return {r.child.pid for r in self.runners.values() if r.child}
 
     def _reap(self) -> None:
-        managed = {r.child.pid for r in self.runners.values() if r.child}
-        for pid in reap_orphans(managed):
+        for pid in reap_orphans(self._managed_pids()):
             log.debug("orphan_reaped", pid=pid)
 
     # ---- graph and state ------------------------------------------------------------------------
@@ -297,39 +271,15 @@ class Supervisor:
         log.warning("subscriber_dropped", reason="not reading fast enough")
 
     def startup_progress(self) -> tuple[bool, str]:
-        """Whether every autostart service is running (or done, or failed), and a STATUS."""
-        autostart = [r for r in self.runners.values() if r.spec["autostart"]]
-        pending = [r for r in autostart if not (
-            r.state == "running" or r.failed
-            or (r.state == "stopped" and not r.want_up and r.last_exit is not None))]
-        if not pending:
-            return True, self.summary()
-        up = len(autostart) - len(pending)
-        waiting = ", ".join(f"{r.name} ({r.state})" for r in pending[:5])
-        return False, f"starting: {up}/{len(autostart)} up; waiting for {waiting}"
+        return startup_progress(self.runners.values(), self.disk)
 
     def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for runner in self.runners.values():
-            counts[runner.state] = counts.get(runner.state, 0) + 1
-        text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no services"
-        return f"{text}; {self.disk.detail()}" if self.disk.active else text
+        return summary(self.runners.values(), self.disk)
 
-    async def _status_loop(self) -> None:
-        last = ""
-        while True:
-            await asyncio.sleep(1.0)
-            self.state.retry()  # after a full disk: the state file is written once there is room
-            self.disk.poll()
-            if (text := self.summary()) != last:
-                sd_notify(f"STATUS={text}")
-                last = text
-
-    async def _watchdog(self, interval: float) -> None:
-        # pinging from the loop itself means a stuck loop stops the pings, as it should
-        while True:
-            sd_notify("WATCHDOG=1")
-            await asyncio.sleep(interval)
+    def _tick(self) -> None:
+        """Every second: the state file and the disk get their retries."""
+        self.state.retry()  # after a full disk: the state file is written once there is room
+        self.disk.poll()
 
     # ---- reload -----------------------------------------------------------------------------
 
@@ -361,14 +311,3 @@ class Supervisor:
         if name not in self.runners:
             raise RequestError(f"no such service: {name}")
         return self.runners[name]
-
-    def subscribe(self, accept: Callable[[Event], bool]) -> AsyncIterator[dict[str, Any]]:
-        sub = self.bus.subscribe(accept)
-
-        async def items() -> AsyncIterator[dict[str, Any]]:
-            try:
-                while (event := await sub.get()) is not None:
-                    yield event.to_dict()
-            finally:
-                sub.close()
-        return items()

@@ -73,6 +73,25 @@ class ServiceCgroups:
         reason = groups._probe()
         return (groups, "") if not reason else (None, reason)
 
+    @classmethod
+    def setup(cls, owner: str, enabled: bool) -> ServiceCgroups | None:
+        """The groups where ``enabled`` and possible; the choice is logged either way."""
+        groups, why_not = cls.create(owner) if enabled else (None, "supervisor.cgroups is false")
+        if groups is None:
+            log.info("cgroups_unavailable", reason=why_not,
+                     fallback="process groups, markers and subreaper")
+        else:
+            log.info("cgroups_enabled", base=groups.base)
+        return groups
+
+    def group_or_none(self, service: str) -> str | None:
+        """The cgroup a service's next process starts in; None (logged) if it cannot be made."""
+        try:
+            return self.group(service)
+        except OSError as exc:
+            log.warning("cgroup_unavailable", service=service, error=str(exc))
+            return None
+
     def _probe(self) -> str:
         """Move a throw-away process the way services are moved; '' if that works."""
         probe = os.path.join(self.base, "probe")

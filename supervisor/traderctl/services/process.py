@@ -281,6 +281,16 @@ def _killpg(pgid: int, sig: int) -> None:
         pass
 
 
+def kill_adopted_orphans(managed: set[int]) -> None:
+    """With every service stopped, a child of ours that is not ``managed`` is a descendant
+    that escaped its service (re-parented to us, the subreaper), even one that cleared its
+    markers: killed."""
+    leftovers = [p for p in psutil.Process().children() if p.pid not in managed]
+    if leftovers:
+        log.warning("escaped_descendants_killed", pids=[p.pid for p in leftovers])
+        kill_all(leftovers)
+
+
 def reap_orphans(managed: set[int]) -> list[int]:
     """Reap exited descendants re-parented to us (we are a subreaper) that we do not manage."""
     reaped = []

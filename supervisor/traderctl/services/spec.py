@@ -340,3 +340,16 @@ def topological_order(services: Mapping[str, Any]) -> list[str]:
     for node in services:
         visit(node)
     return order
+
+
+def levels(services: Mapping[str, Any], names: list[str]) -> list[list[str]]:
+    """``names`` by depth in the dependency graph: level 0 depends on none of ``services``,
+    level n on some of level n-1 (a level starts or stops together)."""
+    depth: dict[str, int] = {}
+    for name in topological_order(services):
+        deps = [d for d in services[name]["depends_on"] if d in depth]
+        depth[name] = 1 + max((depth[d] for d in deps), default=-1)
+    found: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for name in names:
+        found[depth[name]].append(name)
+    return found
