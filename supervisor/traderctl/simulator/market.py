@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from .bars import PriceModel, _unit, make_bar
 from .hours import Session, group_by_trade_date
@@ -36,9 +36,11 @@ DEFAULT_DEPTH = 1_000_000.0
 DEFAULT_INTERVAL = 0.25  # TWS streams stock quotes in 250 ms snapshots
 
 
-@dataclass(frozen=True)
-class Quote:
-    """Top of book and day statistics at one instant (prices on the tick grid)."""
+class Quote(NamedTuple):
+    """Top of book and day statistics at one instant (prices on the tick grid).
+
+    A named tuple: built for every subscribed listing on every streaming pass.
+    """
 
     bid: float
     ask: float
