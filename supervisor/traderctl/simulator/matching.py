@@ -163,7 +163,7 @@ class Matcher:
             return
         owner.send(account.execution_row(execution, -1, owner.sim.tz, owner.version))
         owner.send(order_status(rec))
-        owner.send(self.book.open_order_fields(rec, owner.version))
+        owner.send_raw(self.book.open_order_frame(rec, owner.version))
         owner.send(account.commission_row(execution))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from .clock import format_bar_time, utcnow
 from .conditions import ConditionContext, conditions_met
 from .market import Market
 from .matching import Matcher
-from .openorder import completed_order, open_order
+from .openorder import completed_order, open_order, open_order_parts
 from .universe import Listing, Universe
 
 if TYPE_CHECKING:
@@ -75,6 +76,14 @@ class OrderBook:
         self, rec: orders.OrderRecord, version: int, what_if: dict[str, str] | None = None
     ) -> list[Any]:
         return open_order(rec, self._listing_fields(rec), version, what_if)
+
+    def open_order_frame(self, rec: orders.OrderRecord, version: int) -> bytes:
+        """openOrder for ``rec`` as a framed message, from its cached parts."""
+        parts = rec.wire.get(version)
+        if parts is None:
+            parts = rec.wire[version] = open_order_parts(rec, self._listing_fields(rec), version)
+        payload = b"%s%s\x00%s" % (parts[0], rec.status.encode(), parts[1])
+        return struct.pack(">I", len(payload)) + payload
 
     def completed_fields(self, rec: orders.OrderRecord, version: int) -> list[Any]:
         done = rec.done_at or rec.received_at
@@ -234,7 +243,7 @@ class OrderBook:
         """openOrder + orderStatus to the client that owns the order."""
         owner = self.owner(rec.client_id)
         if owner is not None:
-            owner.send(self.open_order_fields(rec, owner.version))
+            owner.send_raw(self.open_order_frame(rec, owner.version))
             owner.send(orders.order_status(rec))
 
     # ---- conditions -------------------------------------------------------------------

@@ -62,6 +62,8 @@ class OrderRecord:
     last_fill_price: float = 0.0
     stop_triggered: bool = False
     done_at: datetime | None = None
+    # openOrder payload around the status, per server version (see openorder.open_order_parts)
+    wire: dict[int, tuple[bytes, bytes]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_decoded(cls, d: DecodedOrder, **state: Any) -> OrderRecord:
