@@ -50,7 +50,7 @@ def encode_message(fields: Iterable[Any]) -> bytes:
     client's own wire strings) and plain ints skip :func:`encode_field`'s
     checks; ``type() is`` keeps bools (an int subclass) on the slow path.
     """
-    parts = []
+    parts: list[str] = []
     append = parts.append
     for f in fields:
         kind = type(f)
