@@ -12,8 +12,9 @@ Rules (a simulation of an exchange touch, not of a real order book):
 * Each pass fills at most ``market.depth`` shares (scenario ``market.depth``),
   so larger orders fill partially over several passes.
 * A fill sends execDetails, orderStatus (filled/remaining/avgFillPrice),
-  openOrder and commissionReport to the owning client, books the fill in the
-  account (:mod:`.ledger`), activates bracket children of a filled parent
+  openOrder and commissionReport to the owning client, adds its shares to the
+  listing's volume of the day, books the fill in the account
+  (:mod:`.ledger`), activates bracket children of a filled parent
   and cancels the rest of an OCA group (``ocaGroup``, and the children of
   one parent, which IB treats as one OCA group) once one member is filled.
 """
@@ -151,6 +152,7 @@ class Matcher:
             avg_price=rec.avg_fill_price,
         )
         self.book.account.executions.append(execution)
+        self.market.add_volume(listing, qty, execution.time.timestamp())
         self.fills += 1
         self._report(rec, execution)
         self.book.publish_account(acct, listing)
