@@ -9,6 +9,7 @@ from ib_async import (
     ExecutionCondition,
     LimitOrder,
     MarketOrder,
+    Order,
     PriceCondition,
     Stock,
     StopOrder,
@@ -145,6 +146,151 @@ def test_oca_group_and_global_cancel(sim_tws_factory):
             await until(lambda: all(t.orderStatus.status == "Cancelled" for t in rest))
 
     run(body())
+
+
+def _oca(ib, contract, group: str, oca_type: int, *sizes: int, limit: float = 190.0):
+    orders = ib.oneCancelsAll([LimitOrder("BUY", n, limit) for n in sizes], group, oca_type)
+    return [ib.placeOrder(contract, o) for o in orders]
+
+
+def test_oca_type_1_cancels_on_a_partial_fill_type_2_reduces_in_proportion(sim_tws_factory):
+    sim = open_market(sim_tws_factory, depth=4)  # 4 shares per order per pass
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            cancel = _oca(ib, aapl, "t1", 1, 10, 10)
+            reduce = _oca(ib, aapl, "t2", 2, 10, 20)
+            await until(lambda: all(t.orderStatus.status == "Submitted" for t in cancel + reduce))
+            sizes: list[float] = []
+            ib.openOrderEvent += lambda t: t is reduce[1] and sizes.append(t.order.totalQuantity)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "185"})
+            for trade in (cancel[0], reduce[0]):
+                await _status(trade, "Filled")
+            await _status(cancel[1], "Cancelled")
+            await _status(reduce[1], "Cancelled")
+            return cancel, reduce, sizes
+
+    cancel, reduce, sizes = run(body())
+    assert [t.orderStatus.filled for t in cancel] == [10, 0]
+    assert [f.execution.shares for f in reduce[0].fills] == [4, 4, 2]
+    # 20 shares stand for the same objective as 10: 40% done leaves 12, 80% leaves 4
+    assert sizes[:2] == [12, 4] and reduce[1].orderStatus.filled == 0
+
+
+def test_oca_type_3_does_not_block_so_members_crossing_together_overfill(sim_tws_factory):
+    sim = open_market(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            without_block = _oca(ib, aapl, "t3", 3, 10, 10)
+            with_block = _oca(ib, aapl, "t2", 2, 10, 10)
+            await until(lambda: all(t.orderStatus.status == "Submitted" for t in with_block))
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "185"})
+            await until(lambda: all(t.orderStatus.status == "Filled" for t in without_block))
+            await _status(with_block[0], "Filled")
+            await _status(with_block[1], "Cancelled")
+            return without_block, with_block
+
+    without_block, with_block = run(body())
+    assert sum(t.orderStatus.filled for t in without_block) == 20  # both executed: overfilled
+    assert [t.orderStatus.filled for t in with_block] == [10, 0]
+
+
+def test_trailing_stops_follow_the_price_and_if_touched_orders_trigger(sim_tws_factory):
+    sim = open_market(sim_tws_factory)
+
+    async def price(value: float) -> None:
+        await sim.sim.apply("price", {"symbol": "AAPL", "price": str(value)})
+        await asyncio.sleep(0.25)  # a few matching passes at this price
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await price(200)
+            trail = ib.placeOrder(aapl, Order(action="SELL", totalQuantity=1, orderType="TRAIL",
+                                              auxPrice=5.0))
+            pct = ib.placeOrder(aapl, Order(action="SELL", totalQuantity=1, orderType="TRAIL",
+                                            trailingPercent=2.0))
+            trail_lmt = ib.placeOrder(aapl, Order(
+                action="SELL", totalQuantity=1, orderType="TRAIL LIMIT", auxPrice=5.0,
+                lmtPriceOffset=0.5))
+            mit = ib.placeOrder(aapl, Order(action="BUY", totalQuantity=1, orderType="MIT",
+                                            auxPrice=205.0))
+            lit = ib.placeOrder(aapl, Order(action="SELL", totalQuantity=1, orderType="LIT",
+                                            auxPrice=208.0, lmtPrice=207.0))
+            await price(210)  # stops trail up to 205 / 205.8; LIT touched, MIT not
+            await _status(lit, "Filled")
+            held = [t.orderStatus.status for t in (trail, pct, trail_lmt, mit)]
+            await price(205.5)  # under the trailed 205.8 only
+            await _status(pct, "Filled")
+            held.append(trail.orderStatus.status)
+            await price(204.8)  # through 205: both stops trigger; MIT touched
+            for trade in (trail, trail_lmt, mit):
+                await _status(trade, "Filled")
+            return held, trail, pct, trail_lmt, mit, lit
+
+    held, trail, pct, trail_lmt, mit, lit = run(body())
+    assert held == ["Submitted"] * 5
+    # a plain stop at 195 would not have triggered: these trailed the rise to 210
+    assert 204 < trail.orderStatus.avgFillPrice < 205
+    assert 205 < pct.orderStatus.avgFillPrice < 206
+    assert trail_lmt.orderStatus.avgFillPrice >= 204.5  # limit: 0.5 under the 205 stop
+    assert mit.orderStatus.avgFillPrice < 205 and lit.orderStatus.avgFillPrice >= 207
+
+
+def test_market_to_limit_and_midprice(sim_tws_factory):
+    sim = open_market(sim_tws_factory, depth=1)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            [ticker] = await ib.reqTickersAsync(aapl)
+            mid = ib.placeOrder(aapl, Order(action="BUY", totalQuantity=1, orderType="MIDPRICE"))
+            await _status(mid, "Filled")
+            mtl = ib.placeOrder(aapl, Order(action="BUY", totalQuantity=100, orderType="MTL"))
+            await until(lambda: mtl.orderStatus.filled >= 1)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "210"})  # above its limit
+            await asyncio.sleep(0.3)
+            return ticker, mid, mtl
+
+    ticker, mid, mtl = run(body())
+    assert ticker.bid < mid.orderStatus.avgFillPrice < ticker.ask
+    # one share per pass: the rest waits as a limit at the first fill's price
+    first = mtl.fills[0].execution.price
+    assert 1 <= mtl.orderStatus.filled < 100 and mtl.orderStatus.status == "Submitted"
+    assert all(f.execution.price <= first for f in mtl.fills)
+
+
+def test_time_in_force_ioc_fok_and_gtd(sim_tws_factory):
+    from datetime import UTC, datetime, timedelta
+
+    sim = open_market(sim_tws_factory, depth=4)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            ioc = ib.placeOrder(aapl, MarketOrder("BUY", 10, tif="IOC"))
+            fok_big = ib.placeOrder(aapl, MarketOrder("BUY", 10, tif="FOK"))
+            fok_small = ib.placeOrder(aapl, MarketOrder("BUY", 3, tif="FOK"))
+            ioc_away = ib.placeOrder(aapl, LimitOrder("BUY", 1, 100.0, tif="IOC"))
+            soon = (datetime.now(UTC) + timedelta(seconds=1.5)).strftime("%Y%m%d-%H:%M:%S")
+            gtd = ib.placeOrder(aapl, LimitOrder("BUY", 1, 100.0, tif="GTD", goodTillDate=soon))
+            for trade, status in ((ioc, "Cancelled"), (fok_big, "Cancelled"),
+                                  (fok_small, "Filled"), (ioc_away, "Cancelled"),
+                                  (gtd, "Submitted")):
+                await _status(trade, status)
+            await _status(gtd, "Cancelled", timeout=5)
+            return ioc, fok_big, fok_small
+
+    ioc, fok_big, fok_small = run(body())
+    assert ioc.orderStatus.filled == 4  # what the touch had, the rest cancelled
+    assert fok_big.orderStatus.filled == 0 and fok_small.orderStatus.filled == 3
 
 
 def test_price_and_execution_conditions_fire_on_the_simulated_market(sim_tws_factory):
