@@ -108,6 +108,18 @@ class ServerCpu:
         return self.used / self.wall if self.wall else 0.0
 
 
+class ClientCpu:
+    """This process's CPU share over a block (the ib_async client's decoding)."""
+
+    def __enter__(self) -> ClientCpu:
+        self._cpu, self._wall = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self._wall
+        self.share = (time.process_time() - self._cpu) / wall if wall else 0.0
+
+
 def split_frames(buf: bytes) -> tuple[list[bytes], bytes]:
     """The complete payloads at the front of ``buf``, and the incomplete rest.
 
@@ -350,8 +362,10 @@ def market_figures(seconds: float, interval: float, log_level: str) -> dict[str,
     server = start_server(port, f.name, log_level)
     try:
         raw, subscribed, tick_cpu = raw_ticks(port, seconds, server.pid)
-        decoded = asyncio.run(ib_async_ticks(port, seconds))
-        orders = asyncio.run(order_round_trips(port, seconds))
+        with ServerCpu(server.pid) as ib_tick_cpu, ClientCpu() as ib_tick_client:
+            decoded = asyncio.run(ib_async_ticks(port, seconds))
+        with ServerCpu(server.pid) as ib_order_cpu, ClientCpu() as ib_order_client:
+            orders = asyncio.run(order_round_trips(port, seconds))
         with ServerCpu(server.pid) as order_cpu:
             raw_round_trips = raw_orders(port, seconds)
     finally:
@@ -364,7 +378,9 @@ def market_figures(seconds: float, interval: float, log_level: str) -> dict[str,
         "tick_cpu_share": tick_cpu.share,
         "ticks_per_cpu_s": raw * tick_cpu.wall / max(tick_cpu.used, 1e-9),
         "ib_ticks": decoded,
+        "ib_tick_shares": (ib_tick_cpu.share, ib_tick_client.share),
         "orders": orders,
+        "ib_order_shares": (ib_order_cpu.share, ib_order_client.share),
         "raw_orders": raw_round_trips,
         "order_cpu_share": order_cpu.share,
         "orders_per_cpu_s": raw_round_trips * order_cpu.wall / max(order_cpu.used, 1e-9),
@@ -417,10 +433,15 @@ def main() -> None:
         f"server at {market['tick_cpu_share']:.0%} of a core: "
         f"{market['ticks_per_cpu_s']:.0f} ticks per server CPU-second"
     )
-    print(f"ib_async  market data      : {market['ib_ticks']:8.0f} ticks/s decoded")
+    server, client = market["ib_tick_shares"]
+    print(
+        f"ib_async  market data      : {market['ib_ticks']:8.0f} ticks/s decoded "
+        f"(server {server:.0%}, ib_async client {client:.0%} of a core)"
+    )
+    server, client = market["ib_order_shares"]
     print(
         f"ib_async  order round trips: {market['orders']:8.0f} place->execDetails/s "
-        "(ib_async decoding bound)"
+        f"(server {server:.0%}, ib_async client {client:.0%} of a core)"
     )
     print(
         f"raw socket order round trips: {market['raw_orders']:7.0f} place->execDetails/s "
