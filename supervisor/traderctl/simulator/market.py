@@ -193,8 +193,8 @@ class Market:
             cached = self._days[key] = self._day(lst, ts)
         return cached
 
-    def add_volume(self, lst: Listing, shares: float, ts: float) -> float:
-        """Shares traded today on top of the path's volume (fills, VOLUME); the new volume.
+    def add_volume(self, lst: Listing, shares: float, ts: float) -> None:
+        """Shares traded today on top of the path's volume (fills, VOLUME prints).
 
         Kept per trade date: the next session starts from the path's volume again.
         """
@@ -204,7 +204,6 @@ class Market:
         traded = self._traded.get(lst.con_id)
         before = traded[1] if traded is not None and traded[0] == day_open else 0.0
         self._traded[lst.con_id] = (day_open, before + shares)
-        return self.quote(lst, ts).volume
 
     def _day(
         self, lst: Listing, ts: float

@@ -99,7 +99,7 @@ class Matcher:
 
     def expire_gtd(self, now: datetime) -> None:
         """Cancel working GTD orders whose ``goodTillDate`` has passed."""
-        for rec in self.book.orders:
+        for rec in self.book.live():
             good_till = rec.order.get("goodTillDate", "")
             if rec.is_done or not good_till or rec.order.get("tif", "").upper() != "GTD":
                 continue
@@ -116,7 +116,7 @@ class Matcher:
         self.book.deferred = set()
         busy: set[tuple[int, str, str]] = set()
         try:
-            for rec in [r for r in self.book.orders if r.status == "Submitted"]:
+            for rec in [r for r in self.book.live() if r.status == "Submitted"]:
                 groups = self.book.blocking_groups(rec)
                 if groups & busy:
                     continue

@@ -59,6 +59,7 @@ class OrderBook:
         self.tz_name = tz_name
         self.next_order_id = next_order_id
         self.orders: list[orders.OrderRecord] = []
+        self._live: dict[int, orders.OrderRecord] = {}
         self._by_key: dict[tuple[int, int], orders.OrderRecord] = {}
         self._groups: dict[tuple[int, str, str], list[orders.OrderRecord]] = {}
         self._perm_ids = itertools.count(1_800_000_001)
@@ -66,7 +67,12 @@ class OrderBook:
         self.deferred: set[tuple[int, str, str]] | None = None
 
     def live(self) -> list[orders.OrderRecord]:
-        return [r for r in self.orders if not r.is_done]
+        """Orders not done yet, in placement order (from an index pruned as orders finish:
+        the matcher and the condition monitor ask every pass, ``orders`` keeps everything)."""
+        done = [k for k, r in self._live.items() if r.is_done]
+        for k in done:
+            del self._live[k]
+        return list(self._live.values())
 
     def find(self, order_id: int, client_id: int | None = None) -> orders.OrderRecord | None:
         """A live order by id (any client when ``client_id`` is None)."""
@@ -126,6 +132,7 @@ class OrderBook:
             con_id=listing.con_id if listing else 0,
         )
         self.orders.append(rec)
+        self._live[id(rec)] = rec
         self.next_order_id = max(self.next_order_id, rec.order_id + 1)
         _log_received(rec, modify=existing is not None)
         if not decoded.contract.exchange:  # TWS validates the route before the contract
@@ -138,6 +145,7 @@ class OrderBook:
             return
         if existing is not None:
             self.orders.remove(existing)
+            self._live.pop(id(existing), None)
             rec.carry_fills(existing)
         self._by_key[key] = rec
         for group in self._group_keys(rec):
@@ -264,6 +272,7 @@ class OrderBook:
         """whatIf: margin impact only; the order is not kept."""
         rec.set_status("PreSubmitted")
         self.orders.remove(rec)
+        self._live.pop(id(rec), None)
         del self._by_key[(rec.client_id, rec.order_id)]
         price = self.market.price(listing, utcnow().timestamp())
         buy = rec.order.get("action", "").upper() == "BUY"
@@ -319,7 +328,7 @@ class OrderBook:
         """Release conditional orders whose conditions have become true."""
         while True:
             await asyncio.sleep(CONDITION_POLL)
-            pending = [r for r in self.orders if r.status == "PreSubmitted" and r.conditions]
+            pending = [r for r in self.live() if r.status == "PreSubmitted" and r.conditions]
             if pending:
                 self.check_conditions(pending)
 
