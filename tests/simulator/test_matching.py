@@ -127,6 +127,28 @@ def test_bracket_parent_fill_activates_children_and_oca_cancels(sim_tws_factory)
     assert take.orderStatus.avgFillPrice >= 220.0 and stop.orderStatus.filled == 0
 
 
+def test_a_partial_fill_of_one_bracket_child_reduces_the_other(sim_tws_factory):
+    sim = open_market(sim_tws_factory, depth=4)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            parent, take, stop = ib.bracketOrder("BUY", 10, 201.0, 220.0, 180.0)
+            trades = [ib.placeOrder(aapl, o) for o in (parent, take, stop)]
+            await _status(trades[0], "Filled")
+            sizes: list[float] = []
+            ib.openOrderEvent += lambda t: t is trades[2] and sizes.append(t.order.totalQuantity)
+            await sim.sim.apply("price", {"symbol": "AAPL", "price": "221"})
+            await _status(trades[1], "Filled")
+            await _status(trades[2], "Cancelled")
+            return trades, sizes
+
+    (_parent, take, stop), sizes = run(body())
+    assert [f.execution.shares for f in take.fills] == [4, 4, 2]
+    assert sizes[:2] == [6, 2] and stop.orderStatus.filled == 0
+
+
 def test_oca_group_and_global_cancel(sim_tws_factory):
     sim = open_market(sim_tws_factory)
 
