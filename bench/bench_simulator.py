@@ -53,7 +53,7 @@ SYMBOLS = [
 ]
 
 
-LOG_LEVEL = "warning"  # default of --sim-log-level: per-order log lines cost ~20% of a fill
+LOG_LEVEL = "warning"  # default of --sim-log-level: per-order log lines cost 20-35% of a fill
 
 
 def start_server(
