@@ -101,6 +101,12 @@ class App(EWrapper, EClient):
     def execDetails(self, reqId, contract, execution):
         self._put("execDetails", execution.orderId, contract, execution)
 
+    def openOrder(self, orderId, contract, order, orderState):
+        self._put("openOrder", orderId, order, orderState.status)
+
+    def openOrderEnd(self):
+        self._put("openOrderEnd", None)
+
     def commissionAndFeesReport(self, commissionAndFeesReport):
         self._put("commission", commissionAndFeesReport.execId, commissionAndFeesReport)
 
@@ -190,3 +196,31 @@ def test_market_order_fills_with_execution_and_commission(open_app):
         if status == "Filled":
             break
     assert filled == 5 and remaining == 0 and avg == execution.price
+
+
+def test_conditional_order_decodes_back_identical(app):
+    """The openOrder echo (live, and through reqAllOpenOrders) carries the conditions sent."""
+    from ibapi.order_condition import PriceCondition, VolumeCondition
+
+    (order_id,) = app.take("nextValidId")
+    price = PriceCondition(2, 265598, "SMART", False, 1.0)
+    volume = VolumeCondition(265598, "SMART", True, 2_000_000_000)
+    order = Order()
+    order.action, order.orderType = "BUY", "LMT"
+    order.totalQuantity, order.lmtPrice = Decimal(2), 1.25
+    order.conditions = [price.Or(), volume]
+    order.conditionsIgnoreRth = True
+    app.placeOrder(order_id, _aapl(), order)
+    _, live, status = app.take("openOrder", order_id)
+    app.reqAllOpenOrders()
+    _, listed, _ = app.take("openOrder", order_id)
+    app.take("openOrderEnd")
+
+    def shape(o: Order) -> list[Any]:
+        return [(type(c).__name__, c.make_fields()) for c in o.conditions]
+
+    assert status == "PreSubmitted"
+    for echoed in (live, listed):
+        assert shape(echoed) == shape(order)
+        assert echoed.conditionsIgnoreRth and echoed.lmtPrice == 1.25
+        assert echoed.totalQuantity == 2
