@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ib_async import ExecutionCondition, MarketOrder, PriceCondition, Stock, VolumeCondition
 
-from tests.simulator.helpers import connected, open_market, run, until
+from tests.simulator.helpers import apply, connected, open_market, run, until
 
 pytestmark = pytest.mark.timeout(30)
 AAPL = Stock("AAPL", "SMART", "USD")
@@ -83,7 +83,7 @@ def test_volume_condition_fires_when_the_day_volume_crosses(sim_tws_factory):
             await _status(below, "Filled")
             await asyncio.sleep(HELD)
             held = above.orderStatus.status
-            reply = await sim.sim.apply("volume", {"symbol": "AAPL", "shares": "600000"})
+            reply = await apply(sim, "volume", {"symbol": "AAPL", "shares": "600000"})
             await _status(above, "Filled")
             await until(lambda: ticker.volume >= start + 600_000)
             return start, held, reply, ticker.volume
