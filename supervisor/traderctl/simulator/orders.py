@@ -162,8 +162,13 @@ def _quantity_text(value: float) -> str:
 
 
 def _read(cur: Cursor, names: tuple[str, ...], into: dict[str, str]) -> None:
-    for name in names:
-        into[name] = cur.next()
+    """The next ``len(names)`` fields into ``into`` ('' past the end, as Cursor.next)."""
+    start, count = cur.pos, len(names)
+    values = cur.fields[start : start + count]
+    if len(values) < count:
+        values += [""] * (count - len(values))
+    into.update(zip(names, values, strict=True))
+    cur.pos = start + count
 
 
 def has_scale_block(o: dict[str, str]) -> bool:
