@@ -15,7 +15,7 @@ The simulator runs in its own process (``python -m traderctl.simulator
 * order round trips: ib_async places market orders (at most 50 in flight) and
   waits for each one's execDetails; round trips per second (target 1,000).
 
-Run: ``PYTHONPATH=supervisor .venv/bin/python bench/bench_simulator.py [--seconds 5]``
+Run: ``.venv/bin/python bench/bench_simulator.py [--seconds 5] [--tick-interval 0.01]``
 """
 
 from __future__ import annotations
@@ -53,9 +53,15 @@ SYMBOLS = [
 ]
 
 
-def start_server(port: int, scenario: str | None = None) -> subprocess.Popen:
+LOG_LEVEL = "warning"  # default of --sim-log-level: per-order log lines cost 20-35% of a fill
+
+
+def start_server(
+    port: int, scenario: str | None = None, log_level: str = LOG_LEVEL
+) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "supervisor")}
     extra = ["--scenario", scenario] if scenario else []
+    extra += ["--log-level", log_level]
     proc = subprocess.Popen(
         [sys.executable, "-m", "traderctl.simulator", "--port", str(port), "--no-limits", *extra],
         env=env,
@@ -71,6 +77,64 @@ def start_server(port: int, scenario: str | None = None) -> subprocess.Popen:
             time.sleep(0.05)
     proc.kill()
     raise SystemExit("simulator did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ServerCpu:
+    """The server's CPU seconds over a block: ``with ServerCpu(pid) as cpu: ...; cpu.used``."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.used = 0.0
+        self.wall = 0.0
+
+    def __enter__(self) -> ServerCpu:
+        self._cpu, self._wall = cpu_seconds(self.pid), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.used = cpu_seconds(self.pid) - self._cpu
+        self.wall = time.perf_counter() - self._wall
+
+    @property
+    def share(self) -> float:
+        """Fraction of one core the server used."""
+        return self.used / self.wall if self.wall else 0.0
+
+
+class ClientCpu:
+    """This process's CPU share over a block (the ib_async client's decoding)."""
+
+    def __enter__(self) -> ClientCpu:
+        self._cpu, self._wall = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self._wall
+        self.share = (time.process_time() - self._cpu) / wall if wall else 0.0
+
+
+def split_frames(buf: bytes) -> tuple[list[bytes], bytes]:
+    """The complete payloads at the front of ``buf``, and the incomplete rest.
+
+    Parsed by offset: slicing the buffer after every frame copies it each
+    time and made the raw clients, not the server, the bottleneck.
+    """
+    out: list[bytes] = []
+    pos, end = 0, len(buf)
+    while end - pos >= 4:
+        stop = pos + 4 + int.from_bytes(buf[pos : pos + 4], "big")
+        if stop > end:
+            break
+        out.append(buf[pos + 4 : stop])
+        pos = stop
+    return out, buf[pos:]
 
 
 async def bounded(total: int, in_flight: int, make) -> float:
@@ -140,15 +204,8 @@ def raw_bench(port: int, seconds: float) -> float:
     sock.sendall(batch)
     sent = 500
     while time.perf_counter() - started < seconds:
-        chunk = sock.recv(1 << 20)
-        buf += chunk
-        while len(buf) >= 4:
-            size = struct.unpack(">I", buf[:4])[0]
-            if len(buf) < 4 + size:
-                break
-            if buf[4:7] == b"52\0":
-                done += 1
-            buf = buf[4 + size :]
+        frames, buf = split_frames(buf + sock.recv(1 << 20))
+        done += sum(1 for f in frames if f[:3] == b"52\0")
         if sent - done < 500:
             sock.sendall(batch)
             sent += 500
@@ -164,8 +221,13 @@ def stock_con_ids(count: int) -> list[int]:
     return [x.con_id for x in listings[:count]]
 
 
-def raw_ticks(port: int, seconds: float, subscriptions: int = 100) -> tuple[float, int]:
-    """Ticks per second to ``subscriptions`` streaming reqMktData on one socket."""
+def raw_ticks(
+    port: int, seconds: float, pid: int, subscriptions: int = 100
+) -> tuple[float, int, ServerCpu]:
+    """Ticks per second to ``subscriptions`` streaming reqMktData on one socket.
+
+    Also the server's CPU over the counted seconds (the warm-up excluded).
+    """
     sock = socket.create_connection(("127.0.0.1", port))
     sock.sendall(b"API\0" + frame_text("v157..178"))
     sock.sendall(encode_message([71, 2, 3, ""]))
@@ -177,20 +239,16 @@ def raw_ticks(port: int, seconds: float, subscriptions: int = 100) -> tuple[floa
     while time.perf_counter() < warm_until:
         sock.recv(1 << 20)
     started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        buf += sock.recv(1 << 20)
-        while len(buf) >= 4:
-            size = struct.unpack(">I", buf[:4])[0]
-            if len(buf) < 4 + size:
-                break
-            head = buf[4:8]
-            if head[:2] in (b"1\0", b"2\0") or head[:3] == b"45\0":
-                ticks += 1
-                subscribed.add(buf[4 : 4 + size].split(b"\0")[2])
-            buf = buf[4 + size :]
+    with ServerCpu(pid) as cpu:
+        while time.perf_counter() - started < seconds:
+            frames, buf = split_frames(buf + sock.recv(1 << 20))
+            for frame in frames:
+                if frame[:2] in (b"1\0", b"2\0") or frame[:3] == b"45\0":
+                    ticks += 1
+                    subscribed.add(frame.split(b"\0", 3)[2])
     elapsed = time.perf_counter() - started
     sock.close()
-    return ticks / elapsed, len(subscribed)
+    return ticks / elapsed, len(subscribed), cpu
 
 
 async def ib_async_ticks(port: int, seconds: float, subscriptions: int = 100) -> float:
@@ -276,14 +334,8 @@ def raw_orders(port: int, seconds: float, in_flight: int = 200) -> float:
     started = time.perf_counter()
     sock.sendall(batch(in_flight))
     while time.perf_counter() - started < seconds:
-        buf += sock.recv(1 << 20)
-        while len(buf) >= 4:
-            size = struct.unpack(">I", buf[:4])[0]
-            if len(buf) < 4 + size:
-                break
-            if buf[4:7] == b"11\0":
-                done += 1
-            buf = buf[4 + size :]
+        frames, buf = split_frames(buf + sock.recv(1 << 20))
+        done += sum(1 for f in frames if f[:3] == b"11\0")
         if sent - done < in_flight // 2:
             sock.sendall(batch(in_flight // 2))
             sent += in_flight // 2
@@ -292,22 +344,30 @@ def raw_orders(port: int, seconds: float, in_flight: int = 200) -> float:
     return done / elapsed
 
 
-def market_figures(seconds: float) -> dict[str, float]:
-    """Tick fan-out and order round trips on a simulator whose market is always open."""
+def market_figures(seconds: float, interval: float, log_level: str) -> dict[str, float]:
+    """Tick fan-out and order round trips on a simulator whose market is always open.
+
+    Each figure comes with the server's CPU time over the same seconds: the
+    rate per server CPU-second is what the simulator can push with a core to
+    itself, whatever else the shared machine is doing.
+    """
     import json
     import tempfile
 
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump({"market": {"always_open": True, "interval": 0.01}}, f)
+        json.dump({"market": {"always_open": True, "interval": interval}}, f)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = start_server(port, f.name)
+    server = start_server(port, f.name, log_level)
     try:
-        raw, subscribed = raw_ticks(port, seconds)
-        decoded = asyncio.run(ib_async_ticks(port, seconds))
-        orders = asyncio.run(order_round_trips(port, seconds))
-        raw_round_trips = raw_orders(port, seconds)
+        raw, subscribed, tick_cpu = raw_ticks(port, seconds, server.pid)
+        with ServerCpu(server.pid) as ib_tick_cpu, ClientCpu() as ib_tick_client:
+            decoded = asyncio.run(ib_async_ticks(port, seconds))
+        with ServerCpu(server.pid) as ib_order_cpu, ClientCpu() as ib_order_client:
+            orders = asyncio.run(order_round_trips(port, seconds))
+        with ServerCpu(server.pid) as order_cpu:
+            raw_round_trips = raw_orders(port, seconds)
     finally:
         server.terminate()
         server.wait(10)
@@ -315,9 +375,15 @@ def market_figures(seconds: float) -> dict[str, float]:
     return {
         "raw_ticks": raw,
         "subscribed": subscribed,
+        "tick_cpu_share": tick_cpu.share,
+        "ticks_per_cpu_s": raw * tick_cpu.wall / max(tick_cpu.used, 1e-9),
         "ib_ticks": decoded,
+        "ib_tick_shares": (ib_tick_cpu.share, ib_tick_client.share),
         "orders": orders,
+        "ib_order_shares": (ib_order_cpu.share, ib_order_client.share),
         "raw_orders": raw_round_trips,
+        "order_cpu_share": order_cpu.share,
+        "orders_per_cpu_s": raw_round_trips * order_cpu.wall / max(order_cpu.used, 1e-9),
     }
 
 
@@ -326,18 +392,33 @@ def main() -> None:
     parser.add_argument(
         "--seconds", type=float, default=5.0, help="target length of each measurement"
     )
+    parser.add_argument(
+        "--tick-interval",
+        type=float,
+        default=0.01,
+        help="seconds between quote passes of the market-data figure (default 0.01)",
+    )
+    parser.add_argument(
+        "--sim-log-level",
+        default=LOG_LEVEL,
+        choices=("debug", "info", "warning"),
+        help="the simulator's log level (default warning)",
+    )
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = start_server(port)
+    server = start_server(port, log_level=args.sim_log_level)
     try:
         figures = asyncio.run(ib_async_bench(port, args.seconds))
         figures["raw_socket_contract_details_per_s"] = raw_bench(port, args.seconds)
     finally:
         server.terminate()
         server.wait(10)
-    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
+    print(
+        f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  "
+        f"load: {os.getloadavg()[0]:.1f}  simulator log level: {args.sim_log_level}"
+    )
     print(f"ib_async  contract details : {figures['contract_details_per_s']:8.0f} req/s")
     print(
         f"ib_async  historical bars  : {figures['historical_requests_per_s']:8.0f} req/s "
@@ -345,19 +426,27 @@ def main() -> None:
         f"{figures['historical_requests_per_s'] * figures['bars_per_request']:.0f} bars/s)"
     )
     print(f"raw socket contract details: {figures['raw_socket_contract_details_per_s']:8.0f} req/s")
-    market = market_figures(args.seconds)
+    market = market_figures(args.seconds, args.tick_interval, args.sim_log_level)
     print(
         f"raw socket market data     : {market['raw_ticks']:8.0f} ticks/s "
-        f"to {market['subscribed']:.0f} subscriptions (target 20000)"
+        f"to {market['subscribed']:.0f} subscriptions (target 20000), "
+        f"server at {market['tick_cpu_share']:.0%} of a core: "
+        f"{market['ticks_per_cpu_s']:.0f} ticks per server CPU-second"
     )
-    print(f"ib_async  market data      : {market['ib_ticks']:8.0f} ticks/s decoded")
+    server, client = market["ib_tick_shares"]
+    print(
+        f"ib_async  market data      : {market['ib_ticks']:8.0f} ticks/s decoded "
+        f"(server {server:.0%}, ib_async client {client:.0%} of a core)"
+    )
+    server, client = market["ib_order_shares"]
     print(
         f"ib_async  order round trips: {market['orders']:8.0f} place->execDetails/s "
-        "(ib_async decoding bound)"
+        f"(server {server:.0%}, ib_async client {client:.0%} of a core)"
     )
     print(
         f"raw socket order round trips: {market['raw_orders']:7.0f} place->execDetails/s "
-        "(target 1000)"
+        f"(target 1000), server at {market['order_cpu_share']:.0%} of a core: "
+        f"{market['orders_per_cpu_s']:.0f} per server CPU-second"
     )
 
 

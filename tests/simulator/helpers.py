@@ -63,6 +63,16 @@ async def until(check: Any, timeout: float = 3.0) -> None:
         await asyncio.sleep(0.01)
 
 
+async def apply(sim: Any, action: str, args: dict[str, Any]) -> Any:
+    """A control action (PRICE, VOLUME, ...) run on the simulator's own thread and loop.
+
+    Calling ``sim.sim.apply`` from the test's loop would move the market from
+    the test thread while the simulator's thread computes quotes with it.
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, sim.call, sim.sim.apply(action, args))
+
+
 def open_market(factory: Any, **market: Any) -> Any:
     """A simulator whose market trades at any wall-clock time, quotes every 50 ms."""
     from traderctl.simulator.scenario import Scenario

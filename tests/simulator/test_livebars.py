@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ib_async import Stock
 
-from tests.simulator.helpers import ErrorLog, connected, open_market, run, until
+from tests.simulator.helpers import ErrorLog, apply, connected, open_market, run, until
 
 pytestmark = pytest.mark.timeout(25)
 AAPL = Stock("AAPL", "SMART", "USD")
@@ -29,7 +29,7 @@ def test_tick_by_tick_all_four_types(sim_tws_factory):
                     >= {"TickByTickAllLast", "TickByTickBidAsk", "TickByTickMidPoint"}
                 )
             )
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "300"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "300"})
 
             def mids():
                 return [t.midPoint for t in seen if hasattr(t, "midPoint")]

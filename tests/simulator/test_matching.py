@@ -9,12 +9,13 @@ from ib_async import (
     ExecutionCondition,
     LimitOrder,
     MarketOrder,
+    Order,
     PriceCondition,
     Stock,
     StopOrder,
 )
 
-from tests.simulator.helpers import ErrorLog, connected, open_market, run, until
+from tests.simulator.helpers import ErrorLog, apply, connected, open_market, run, until
 
 pytestmark = pytest.mark.timeout(20)
 AAPL = Stock("AAPL", "SMART", "USD")
@@ -64,13 +65,13 @@ def test_limit_rests_until_crossed_and_modification(sim_tws_factory):
     async def body():
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
             resting = ib.placeOrder(aapl, LimitOrder("BUY", 10, 150.0))
             sell = ib.placeOrder(aapl, LimitOrder("SELL", 5, 260.0))
             await _status(resting, "Submitted")
             await asyncio.sleep(0.2)
             assert resting.orderStatus.filled == 0
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "149"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "149"})
             await _status(resting, "Filled")
             sell.order.lmtPrice = 140.0  # modify: now marketable
             ib.placeOrder(aapl, sell.order)
@@ -91,11 +92,11 @@ def test_stop_triggers_on_a_gap_and_partial_fills_by_depth(sim_tws_factory):
     async def body():
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
             stop = ib.placeOrder(aapl, StopOrder("SELL", 250, 190.0))
             await asyncio.sleep(0.2)
             assert stop.orderStatus.status == "Submitted" and stop.orderStatus.filled == 0
-            await sim.sim.apply("gap", {"symbol": "AAPL", "percent": "-10"})
+            await apply(sim, "gap", {"symbol": "AAPL", "percent": "-10"})
             await _status(stop, "Filled")
             return stop
 
@@ -111,13 +112,13 @@ def test_bracket_parent_fill_activates_children_and_oca_cancels(sim_tws_factory)
     async def body():
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
             parent, take, stop = ib.bracketOrder("BUY", 10, 201.0, 220.0, 180.0)
             trades = [ib.placeOrder(aapl, o) for o in (parent, take, stop)]
             await _status(trades[0], "Filled")
             await _status(trades[1], "Submitted")
             await _status(trades[2], "Submitted")
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "221"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "221"})
             await _status(trades[1], "Filled")
             await _status(trades[2], "Cancelled")
             return trades
@@ -126,13 +127,35 @@ def test_bracket_parent_fill_activates_children_and_oca_cancels(sim_tws_factory)
     assert take.orderStatus.avgFillPrice >= 220.0 and stop.orderStatus.filled == 0
 
 
+def test_a_partial_fill_of_one_bracket_child_reduces_the_other(sim_tws_factory):
+    sim = open_market(sim_tws_factory, depth=4)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
+            parent, take, stop = ib.bracketOrder("BUY", 10, 201.0, 220.0, 180.0)
+            trades = [ib.placeOrder(aapl, o) for o in (parent, take, stop)]
+            await _status(trades[0], "Filled")
+            sizes: list[float] = []
+            ib.openOrderEvent += lambda t: t is trades[2] and sizes.append(t.order.totalQuantity)
+            await apply(sim, "price", {"symbol": "AAPL", "price": "221"})
+            await _status(trades[1], "Filled")
+            await _status(trades[2], "Cancelled")
+            return trades, sizes
+
+    (_parent, take, stop), sizes = run(body())
+    assert [f.execution.shares for f in take.fills] == [4, 4, 2]
+    assert sizes[:2] == [6, 2] and stop.orderStatus.filled == 0
+
+
 def test_oca_group_and_global_cancel(sim_tws_factory):
     sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
             orders = ib.oneCancelsAll(
                 [LimitOrder("BUY", 1, 190.0), LimitOrder("BUY", 1, 210.0)], "grp1", 1
             )
@@ -147,13 +170,174 @@ def test_oca_group_and_global_cancel(sim_tws_factory):
     run(body())
 
 
+def _oca(ib, contract, group: str, oca_type: int, *sizes: int, limit: float = 190.0):
+    orders = ib.oneCancelsAll([LimitOrder("BUY", n, limit) for n in sizes], group, oca_type)
+    return [ib.placeOrder(contract, o) for o in orders]
+
+
+def test_oca_type_1_cancels_on_a_partial_fill_type_2_reduces_in_proportion(sim_tws_factory):
+    sim = open_market(sim_tws_factory, depth=4)  # 4 shares per order per pass
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
+            cancel = _oca(ib, aapl, "t1", 1, 10, 10)
+            reduce = _oca(ib, aapl, "t2", 2, 10, 20)
+            await until(lambda: all(t.orderStatus.status == "Submitted" for t in cancel + reduce))
+            sizes: list[float] = []
+            ib.openOrderEvent += lambda t: t is reduce[1] and sizes.append(t.order.totalQuantity)
+            await apply(sim, "price", {"symbol": "AAPL", "price": "185"})
+            for trade in (cancel[0], reduce[0]):
+                await _status(trade, "Filled")
+            await _status(cancel[1], "Cancelled")
+            await _status(reduce[1], "Cancelled")
+            return cancel, reduce, sizes
+
+    cancel, reduce, sizes = run(body())
+    assert [t.orderStatus.filled for t in cancel] == [10, 0]
+    assert [f.execution.shares for f in reduce[0].fills] == [4, 4, 2]
+    # 20 shares stand for the same objective as 10: 40% done leaves 12, 80% leaves 4
+    assert sizes[:2] == [12, 4] and reduce[1].orderStatus.filled == 0
+
+
+def test_oca_type_3_does_not_block_so_members_crossing_together_overfill(sim_tws_factory):
+    sim = open_market(sim_tws_factory)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
+            without_block = _oca(ib, aapl, "t3", 3, 10, 10)
+            with_block = _oca(ib, aapl, "t2", 2, 10, 10)
+            await until(lambda: all(t.orderStatus.status == "Submitted" for t in with_block))
+            await apply(sim, "price", {"symbol": "AAPL", "price": "185"})
+            await until(lambda: all(t.orderStatus.status == "Filled" for t in without_block))
+            await _status(with_block[0], "Filled")
+            await _status(with_block[1], "Cancelled")
+            return without_block, with_block
+
+    without_block, with_block = run(body())
+    assert sum(t.orderStatus.filled for t in without_block) == 20  # both executed: overfilled
+    assert [t.orderStatus.filled for t in with_block] == [10, 0]
+
+
+def test_trailing_stops_follow_the_price_and_if_touched_orders_trigger(sim_tws_factory):
+    sim = open_market(sim_tws_factory)
+
+    async def price(value: float) -> None:
+        await apply(sim, "price", {"symbol": "AAPL", "price": str(value)})
+
+    async def trailed(trade, level: float) -> None:
+        """Until the simulator's matcher has moved this order's stop to ``level``."""
+        order_id = trade.order.orderId
+
+        def stop() -> float:
+            [rec] = [r for r in sim.orders if r.order_id == order_id]
+            return rec.trail_stop or 0.0
+
+        await until(lambda: stop() >= level)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await price(200)
+            trail = ib.placeOrder(aapl, Order(action="SELL", totalQuantity=1, orderType="TRAIL",
+                                              auxPrice=5.0))
+            pct = ib.placeOrder(aapl, Order(action="SELL", totalQuantity=1, orderType="TRAIL",
+                                            trailingPercent=2.0))
+            trail_lmt = ib.placeOrder(aapl, Order(
+                action="SELL", totalQuantity=1, orderType="TRAIL LIMIT", auxPrice=5.0,
+                lmtPriceOffset=0.5))
+            # if touched: sell when the price rises to 209 (from 200), buy when it falls to 205
+            mit = ib.placeOrder(aapl, Order(action="SELL", totalQuantity=1, orderType="MIT",
+                                            auxPrice=209.0))
+            await price(210)  # stops trail up to 205 / 205.8; MIT touched
+            await _status(mit, "Filled")
+            lit = ib.placeOrder(aapl, Order(action="BUY", totalQuantity=1, orderType="LIT",
+                                            auxPrice=205.0, lmtPrice=205.5))
+            await _status(lit, "Submitted")
+            for trade, level in ((trail, 204.9), (pct, 205.6), (trail_lmt, 204.9)):
+                await trailed(trade, level)
+            held = [t.orderStatus.status for t in (trail, pct, trail_lmt, lit)]
+            await price(205.5)  # under the trailed 205.8 only
+            await _status(pct, "Filled")
+            held += [trail.orderStatus.status, lit.orderStatus.status]
+            await price(204.8)  # through 205: both stops trigger; LIT touched
+            for trade in (trail, trail_lmt, lit):
+                await _status(trade, "Filled")
+            return held, trail, pct, trail_lmt, mit, lit
+
+    held, trail, pct, trail_lmt, mit, lit = run(body())
+    assert held == ["Submitted"] * 6
+    # a plain stop at 195 would not have triggered: these trailed the rise to 210
+    assert 204 < trail.orderStatus.avgFillPrice < 205
+    assert 205 < pct.orderStatus.avgFillPrice < 206
+    assert trail_lmt.orderStatus.avgFillPrice >= 204.5  # limit: 0.5 under the 205 stop
+    assert mit.orderStatus.avgFillPrice >= 209 and lit.orderStatus.avgFillPrice <= 205.5
+
+
+def test_market_to_limit_and_midprice(sim_tws_factory):
+    sim = open_market(sim_tws_factory, depth=1)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
+            [ticker] = await ib.reqTickersAsync(aapl)
+            mid = ib.placeOrder(aapl, Order(action="BUY", totalQuantity=1, orderType="MIDPRICE"))
+            await _status(mid, "Filled")
+            mtl = ib.placeOrder(aapl, Order(action="BUY", totalQuantity=100, orderType="MTL"))
+            await until(lambda: mtl.orderStatus.filled >= 1)
+            await apply(sim, "price", {"symbol": "AAPL", "price": "210"})  # above its limit
+            await asyncio.sleep(0.3)
+            return ticker, mid, mtl
+
+    ticker, mid, mtl = run(body())
+    assert ticker.bid < mid.orderStatus.avgFillPrice < ticker.ask
+    # one share per pass: the rest waits as a limit at the first fill's price
+    first = mtl.fills[0].execution.price
+    assert 1 <= mtl.orderStatus.filled < 100 and mtl.orderStatus.status == "Submitted"
+    assert all(f.execution.price <= first for f in mtl.fills)
+
+
+def test_time_in_force_ioc_fok_and_gtd(sim_tws_factory):
+    from datetime import UTC, datetime, timedelta
+
+    sim = open_market(sim_tws_factory, depth=4)
+
+    async def body():
+        async with connected(sim) as ib:
+            [aapl] = await ib.qualifyContractsAsync(AAPL)
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
+            ioc = ib.placeOrder(aapl, MarketOrder("BUY", 10, tif="IOC"))
+            fok_big = ib.placeOrder(aapl, MarketOrder("BUY", 10, tif="FOK"))
+            fok_small = ib.placeOrder(aapl, MarketOrder("BUY", 3, tif="FOK"))
+            ioc_away = ib.placeOrder(aapl, LimitOrder("BUY", 1, 100.0, tif="IOC"))
+            soon = (datetime.now(UTC) + timedelta(seconds=2.5)).strftime("%Y%m%d-%H:%M:%S")
+            gtd = ib.placeOrder(aapl, LimitOrder("BUY", 1, 100.0, tif="GTD", goodTillDate=soon))
+            for trade, status in ((ioc, "Cancelled"), (fok_big, "Cancelled"),
+                                  (fok_small, "Filled"), (ioc_away, "Cancelled")):
+                await _status(trade, status)
+            await _status(gtd, "Cancelled", timeout=6)
+            return ioc, fok_big, fok_small, gtd
+
+    ioc, fok_big, fok_small, gtd = run(body())
+    assert [e.status for e in gtd.log if e.status != "PendingSubmit"][:2] == [
+        "Submitted",
+        "Cancelled",
+    ]  # it worked until its goodTillDate
+    assert ioc.orderStatus.filled == 4  # what the touch had, the rest cancelled
+    assert fok_big.orderStatus.filled == 0 and fok_small.orderStatus.filled == 3
+
+
 def test_price_and_execution_conditions_fire_on_the_simulated_market(sim_tws_factory):
     sim = open_market(sim_tws_factory)
 
     async def body():
         async with connected(sim) as ib:
             aapl, msft = await ib.qualifyContractsAsync(AAPL, MSFT)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
             above = PriceCondition(isMore=True, price=250.0, conId=aapl.conId, exch="SMART")
             on_price = ib.placeOrder(
                 aapl, MarketOrder("BUY", 1, conditions=[above], conditionsIgnoreRth=True)
@@ -164,7 +348,7 @@ def test_price_and_execution_conditions_fire_on_the_simulated_market(sim_tws_fac
             )
             await asyncio.sleep(0.5)
             held = (on_price.orderStatus.status, on_exec.orderStatus.status)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "251"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "251"})
             await _status(on_price, "Filled")
             assert on_exec.orderStatus.status == "PreSubmitted"
             ib.placeOrder(msft, MarketOrder("SELL", 1))
@@ -180,7 +364,7 @@ def test_what_if_margin_and_commission_from_the_account_model(sim_tws_factory):
     async def body():
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
             return await ib.whatIfOrderAsync(aapl, MarketOrder("BUY", 1000))
 
     state = run(body())
@@ -212,14 +396,14 @@ def test_pnl_and_pnl_single_follow_fills_and_prices(sim_tws_factory):
     async def body():
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "200"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "200"})
             trade = ib.placeOrder(aapl, MarketOrder("BUY", 100))
             await _status(trade, "Filled")
             account = ib.managedAccounts()[0]
             pnl = ib.reqPnL(account)
             single = ib.reqPnLSingle(account, "", aapl.conId)
             await until(lambda: single.position == 100)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "210"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "210"})
             await until(lambda: single.unrealizedPnL > 900, timeout=4)
             sell = ib.placeOrder(aapl, MarketOrder("SELL", 40))
             await _status(sell, "Filled")

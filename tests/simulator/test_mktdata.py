@@ -8,7 +8,7 @@ import math
 import pytest
 from ib_async import Contract, Stock
 
-from tests.simulator.helpers import ErrorLog, connected, open_market, run, until
+from tests.simulator.helpers import ErrorLog, apply, connected, open_market, run, until
 
 pytestmark = pytest.mark.timeout(20)
 AAPL = Stock("AAPL", "SMART", "USD")
@@ -66,16 +66,16 @@ def test_price_control_gap_and_halt(sim_tws_factory):
         async with connected(sim) as ib:
             [aapl] = await ib.qualifyContractsAsync(AAPL)
             ticker = ib.reqMktData(aapl)
-            await sim.sim.apply("price", {"symbol": "AAPL", "price": "250.00"})
+            await apply(sim, "price", {"symbol": "AAPL", "price": "250.00"})
             await until(lambda: abs(ticker.last - 250.0) < 2.0)
-            moved = await sim.sim.apply("gap", {"symbol": "AAPL", "percent": "-10"})
+            moved = await apply(sim, "gap", {"symbol": "AAPL", "percent": "-10"})
             await until(lambda: ticker.last < 230)
-            await sim.sim.apply("halt", {"symbol": "AAPL"})
+            await apply(sim, "halt", {"symbol": "AAPL"})
             await until(lambda: ticker.halted == 1)
             halted_at = ticker.last
             await asyncio.sleep(0.3)
             frozen = ticker.last
-            await sim.sim.apply("resume", {"symbol": "AAPL"})
+            await apply(sim, "resume", {"symbol": "AAPL"})
             await until(lambda: ticker.halted == 0)
             return moved, halted_at, frozen
 

@@ -109,3 +109,27 @@ def test_unknown_cancel_and_unknown_contract(sim_tws):
             assert 200 in errors.codes()
 
     run(body())
+
+
+def test_cached_open_order_frame_equals_the_full_encoding(sim_tws):
+    """openOrder is sent from parts encoded once per order; any status, any version."""
+    from traderctl.simulator.protocol import encode_message
+
+    cond = PriceCondition(isMore=False, price=1.0, conId=265598, exch="SMART", triggerMethod=2)
+
+    async def body():
+        async with connected(sim_tws) as ib:
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            trade = ib.placeOrder(
+                aapl, LimitOrder("BUY", 3, 1.5, conditions=[cond], orderRef="cache", tif="GTC")
+            )
+            await _status(trade, "PreSubmitted")
+
+    run(body())
+    [rec] = sim_tws.orders
+    book = sim_tws.sim.order_book
+    for status in ("PreSubmitted", "Submitted", "Filled", "Cancelled"):
+        rec.status = status
+        for version in (176, 177, 178):
+            full = encode_message(book.open_order_fields(rec, version))
+            assert book.open_order_frame(rec, version) == full, (status, version)

@@ -1,8 +1,10 @@
 """Simulated TWS / IB Gateway speaking the real TWS API wire protocol.
 
 An unmodified ``ib_async.IB().connect()`` completes its whole start-up sync
-against it in milliseconds; contract details come from the packaged ``universe.json``
-(real tickers on US, European and Asia-Pacific venues plus IDEALPRO FX), plus
+against it in milliseconds, and IB's official client (``ibapi`` 10.x, which
+offers up to v226) gets v178 and works as well; contract details come from
+the packaged ``universe.json`` (real tickers on US, European and
+Asia-Pacific venues plus IDEALPRO FX), plus
 futures, continuous futures and option chains generated for today
 (:mod:`.instruments`) and, on request, synthetic stocks up to any size
 (:mod:`.synthetic`). One deterministic price path per contract

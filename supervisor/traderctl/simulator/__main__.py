@@ -33,12 +33,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--control-port", type=int, default=None, help="line control channel on 127.0.0.1 (0 = any)"
     )
+    p.add_argument(
+        "--log-level",
+        default=None,
+        choices=("debug", "info", "warning", "error"),
+        help="drop events below this level (default: print every event; benchmarks: warning)",
+    )
     return p
+
+
+def configure_logging(level_name: str | None) -> None:
+    """stdlib logging, and structlog (when installed) filtering at the same level."""
+    level = getattr(logging, (level_name or "info").upper())
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
+    if level_name is None:
+        return  # structlog's own default: every event
+    try:
+        import structlog
+    except ImportError:  # a bare python3: _log falls back to stdlib logging
+        return
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(level))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(args.log_level)
     return asyncio.run(
         serve_forever(
             host=args.host,

@@ -2,7 +2,9 @@
 
 A conditional order waits as PreSubmitted until its conditions hold, then it
 becomes Submitted (or Cancelled with ``conditionsCancelOrder``). Prices,
-volumes and percent changes come from the same synthetic model as the bars;
+volumes and percent changes come from the same synthetic model as the bars
+and the market data (a volume condition sees tick 8's volume of the day,
+which simulated fills and ``VOLUME`` prints add to);
 margin cushion from the account book; execution conditions look at
 fills booked after the order arrived (the matching engine's, or a
 scenario's). Conjunctions are applied left to right: each condition's
@@ -106,16 +108,11 @@ def _margin(cond: dict[str, Any], ctx: ConditionContext) -> bool:
 
 
 def _volume(cond: dict[str, Any], ctx: ConditionContext) -> bool:
+    """Today's volume as market data shows it (the path's, plus fills and VOLUME prints)."""
     listing = ctx.listing_for(int(cond.get("conId") or 0))
     if listing is None:
         return False
-    sessions = listing.calendar.sessions_between(ctx.now - timedelta(days=1), ctx.now, rth=True)
-    today = [s for s in sessions if s.open <= ctx.now]
-    if not today:
-        return _compare(0.0, float(cond.get("volume") or 0), cond.get("isMore"))
-    sess = today[-1]
-    elapsed = min((ctx.now - sess.open).total_seconds(), (sess.close - sess.open).total_seconds())
-    volume = listing.avg_volume * elapsed / max((sess.close - sess.open).total_seconds(), 1.0)
+    volume = ctx.market.quote(listing, ctx.now.timestamp()).volume
     return _compare(volume, float(cond.get("volume") or 0), cond.get("isMore"))
 
 

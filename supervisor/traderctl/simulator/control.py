@@ -20,6 +20,7 @@ REQUESTS are JSON). Example: ``printf 'FREEZE\\n' | nc 127.0.0.1 7470``.
     PRICE <symbol> <price>    move the market so the last price is <price> now
     GAP <symbol> <percent>    jump the price by a percentage (e.g. GAP AAPL -5)
     HALT <symbol> | RESUME <symbol>   trading halt (tick 49), price frozen
+    VOLUME <symbol> <shares>  print shares on today's volume (a volume condition can fire)
     ORDERS                    JSON list of received orders
     REQUESTS [n]              JSON list of the last n requests (default 50)
     QUIT                      close this control connection
@@ -50,6 +51,7 @@ _ARGS = {
     "gap": ("symbol", "percent"),
     "halt": ("symbol",),
     "resume": ("symbol",),
+    "volume": ("symbol", "shares"),
 }
 
 

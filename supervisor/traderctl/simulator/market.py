@@ -10,8 +10,10 @@ section switches that off, for tests that must trade at any wall-clock time).
 On top of the path a test or scenario can move the market: ``PRICE AAPL
 250`` rescales the path so it passes through 250 now and keeps walking from
 there, ``GAP AAPL -5`` jumps it by a percentage, ``HALT AAPL`` freezes it
-(tick 49 halted) until ``RESUME AAPL``. These adjustments apply to live
-data, conditions and fills; historical bars keep the unadjusted path.
+(tick 49 halted) until ``RESUME AAPL``, ``VOLUME AAPL 500000`` prints that
+many shares on today's volume (as every simulated fill does). These
+adjustments apply to live data, conditions and fills; historical bars keep
+the unadjusted path.
 
 Entitlements (scenario ``market: {unsubscribed: [...], no_api: [...]}``, by
 symbol or primary exchange) decide between live data, error 354, 10089, and
@@ -25,7 +27,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from .bars import PriceModel, _unit, make_bar
 from .hours import Session, group_by_trade_date
@@ -36,9 +38,11 @@ DEFAULT_DEPTH = 1_000_000.0
 DEFAULT_INTERVAL = 0.25  # TWS streams stock quotes in 250 ms snapshots
 
 
-@dataclass(frozen=True)
-class Quote:
-    """Top of book and day statistics at one instant (prices on the tick grid)."""
+class Quote(NamedTuple):
+    """Top of book and day statistics at one instant (prices on the tick grid).
+
+    A named tuple: built for every subscribed listing on every streaming pass.
+    """
 
     bid: float
     ask: float
@@ -99,6 +103,7 @@ class Market:
     entitlements: Entitlements = field(default_factory=Entitlements)
     _adjust: dict[int, Adjustment] = field(default_factory=dict)
     _days: dict[tuple[int, int], Any] = field(default_factory=dict)
+    _traded: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
     def from_scenario(
@@ -156,14 +161,10 @@ class Market:
         last = self.price(lst, at)
         spread = model.half_spread(at)
         bucket = int(at / self.interval)
-        key = (lst.con_id, int(at // 60))
-        cached = self._days.get(key)
-        if cached is None:
-            if len(self._days) > 10_000:
-                self._days.clear()
-            cached = self._days[key] = self._day(lst, at)
-        day, prev = cached
+        day, prev = self._day_stats(lst, at)
         halted = self.halted(lst)
+        traded = self._traded.get(lst.con_id)
+        extra = traded[1] if traded is not None and traded[0] == day[4] else 0.0
         return Quote(
             bid=model.round(last - spread),
             ask=model.round(last + spread),
@@ -171,7 +172,7 @@ class Market:
             bid_size=float(100 * (1 + int(_unit(lst.con_id, bucket, 11) * 20))),
             ask_size=float(100 * (1 + int(_unit(lst.con_id, bucket, 12) * 20))),
             last_size=float(100 * (1 + int(_unit(lst.con_id, bucket, 13) * 5))),
-            volume=max(day[0], 0.0),
+            volume=max(day[0], 0.0) + extra,
             high=max(day[1], last),
             low=min(day[2], last),
             open=day[3],
@@ -180,8 +181,34 @@ class Market:
             trading=self.trading_at(lst, at) and not halted,
         )
 
-    def _day(self, lst: Listing, ts: float) -> tuple[tuple[float, float, float, float], float]:
-        """(volume, high, low, open) of the current trade date, and the previous close."""
+    def _day_stats(
+        self, lst: Listing, ts: float
+    ) -> tuple[tuple[float, float, float, float, float], float]:
+        """:meth:`_day`, cached per listing and minute."""
+        key = (lst.con_id, int(ts // 60))
+        cached = self._days.get(key)
+        if cached is None:
+            if len(self._days) > 10_000:
+                self._days.clear()
+            cached = self._days[key] = self._day(lst, ts)
+        return cached
+
+    def add_volume(self, lst: Listing, shares: float, ts: float) -> None:
+        """Shares traded today on top of the path's volume (fills, VOLUME prints).
+
+        Kept per trade date: the next session starts from the path's volume again.
+        """
+        if shares < 0 or not math.isfinite(shares):
+            raise ValueError(f"shares must be a positive number, got {shares}")
+        day_open = self._day_stats(lst, ts)[0][4]
+        traded = self._traded.get(lst.con_id)
+        before = traded[1] if traded is not None and traded[0] == day_open else 0.0
+        self._traded[lst.con_id] = (day_open, before + shares)
+
+    def _day(
+        self, lst: Listing, ts: float
+    ) -> tuple[tuple[float, float, float, float, float], float]:
+        """(volume, high, low, open, session open) of the current trade date; previous close."""
         model: PriceModel = self.model_for(lst)
         now = datetime.fromtimestamp(ts, UTC)
         days = group_by_trade_date(
@@ -190,13 +217,18 @@ class Market:
         started = [d for d in days if d.open <= now]
         if not started:
             last = self.price(lst, ts)
-            return (0.0, last, last, last), last
+            return (0.0, last, last, last, 0.0), last
         today: Session = started[-1]
         bar = make_bar(model, today.open, min(today.close, now), "TRADES", _span(today))
         factor = self._adjust[lst.con_id].factor if lst.con_id in self._adjust else 1.0
         prev = model.round(model.price(started[-2].close.timestamp())) if len(started) > 1 else 0.0
         r = model.round
-        return (bar.volume, r(bar.high * factor), r(bar.low * factor), r(bar.open * factor)), prev
+        high, low, open_ = r(bar.high * factor), r(bar.low * factor), r(bar.open * factor)
+        # the whole day's volume (the daily bar's), accrued in proportion: it only grows
+        full = make_bar(model, today.open, today.close, "TRADES", _span(today)).volume
+        elapsed = (min(today.close, now) - today.open).total_seconds()
+        volume = float(int(full * elapsed / max(_span(today), 1.0)))
+        return (volume, high, low, open_, today.open.timestamp()), prev
 
     # ---- moving the market --------------------------------------------------------------
 

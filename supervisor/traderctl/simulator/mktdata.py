@@ -24,6 +24,7 @@ does for ticks a contract has no data for. Anything else gets 321.
 from __future__ import annotations
 
 import asyncio
+import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,22 @@ _SIZE_TICKS = {"bid_size": 0, "ask_size": 3, "last_size": 5, "volume": 8}
 _DELAYED = {1: 66, 2: 67, 4: 68, 0: 69, 3: 70, 5: 71, 6: 72, 7: 73, 8: 74, 9: 75, 14: 76}
 ANSWERED_GENERICS = {104, 106, 165, 221, 233, 236, 293, 294, 411}
 SILENT_GENERICS = {100, 101, 162, 225, 256, 258, 292, 318, 375, 456, 588, 595, 619}
+_PRICE_SIZE = {"bid": "bid_size", "ask": "ask_size", "last": "last_size"}
+_Q = {name: i for i, name in enumerate(Quote._fields)}
+_BID_ASK = (_Q["bid"], _Q["ask"])
+_LEN = struct.Struct(">I")
+
+
+def _head(msg_id: int, req_id: int, tick_id: int) -> bytes:
+    """``msgId, version 6, reqId, tickType`` of a tick message, NUL-terminated."""
+    return b"%d\x006\x00%d\x00%d\x00" % (msg_id, req_id, tick_id)
+
+
+def _num(value: float) -> bytes:
+    """A quote value as :func:`~traderctl.simulator.protocol.encode_field` writes it."""
+    if value.is_integer() and abs(value) < 1e15:
+        return b"%d" % value
+    return repr(value).encode()
 
 
 @dataclass
@@ -56,6 +73,24 @@ class Subscription:
     delayed: bool
     frozen: bool
     sent: dict[int, Any] = field(default_factory=dict)
+    # per tick: (index in Quote, tick id, the frame's first fields, index of its size or -1)
+    price_plan: tuple[tuple[int, int, bytes, int], ...] = ()
+    size_plan: tuple[tuple[int, int, bytes], ...] = ()
+    halted_head: bytes = b""
+
+    def __post_init__(self) -> None:
+        """Encode once what every tick of this subscription starts with."""
+        ids = _DELAYED if self.delayed else {t: t for t in _DELAYED}
+        self.price_plan = tuple(
+            (_Q[name], ids[tick], _head(TICK_PRICE, self.req_id, ids[tick]), _Q.get(size, -1))
+            for name, tick in _PRICE_TICKS.items()
+            for size in (_PRICE_SIZE.get(name, ""),)
+        )
+        self.size_plan = tuple(
+            (_Q[name], ids[tick], _head(TICK_SIZE, self.req_id, ids[tick]))
+            for name, tick in _SIZE_TICKS.items()
+        )
+        self.halted_head = _head(TICK_GENERIC, self.req_id, 49)
 
 
 class MarketDataFeed:
@@ -157,18 +192,33 @@ class MarketDataFeed:
     # ---- streaming ---------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Stream changed fields to every subscription, every ``interval`` seconds."""
+        """Stream changed fields to every subscription, every ``interval`` seconds.
+
+        Passes keep a fixed cadence (the work of a pass does not stretch the
+        interval); a pass that runs late starts the next one at once, without
+        bursts to catch up.
+        """
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while True:
-            await asyncio.sleep(self.interval)
+            due += self.interval
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due = max(due, loop.time() - self.interval)
             if self.subs:
                 self.stream_once(utcnow().timestamp())
 
     def stream_once(self, ts: float) -> None:
+        """One pass: each listing's quote computed once, shared by its subscribers."""
+        quotes: dict[tuple[int, bool], Quote] = {}
         for key, sub in list(self.subs.items()):
             if sub.session.closed:
                 del self.subs[key]
                 continue
-            self._send_changed(sub, ts)
+            qkey = (sub.listing.con_id, sub.delayed)
+            quote = quotes.get(qkey)
+            if quote is None:
+                quote = quotes[qkey] = self.market.quote(sub.listing, ts, sub.delayed)
+            self._send_changed(sub, ts, quote)
 
     def _send_full(self, sub: Subscription, ts: float) -> None:
         quote = self.market.quote(sub.listing, ts, sub.delayed)
@@ -180,32 +230,35 @@ class MarketDataFeed:
             self.ticks_sent += 1
 
     def _send_changed(self, sub: Subscription, ts: float, quote: Quote | None = None) -> None:
+        """The fields that changed since the last pass, framed straight to bytes."""
         q = quote or self.market.quote(sub.listing, ts, sub.delayed)
-        send = sub.session.send
-        for name, tick in _PRICE_TICKS.items():
-            value = getattr(q, name)
-            tick_id = _DELAYED[tick] if sub.delayed else tick
-            if value and sub.sent.get(tick_id) != value:
-                sub.sent[tick_id] = value
-                attrib = 1 if name in ("bid", "ask") and not q.trading else 0
-                send([TICK_PRICE, 6, sub.req_id, tick_id, value, _size_for(q, name), attrib])
-                self.ticks_sent += 1
-        for name, tick in _SIZE_TICKS.items():
-            value = getattr(q, name)
-            tick_id = _DELAYED[tick] if sub.delayed else tick
-            if sub.sent.get(tick_id) != value:
-                sub.sent[tick_id] = value
-                send([TICK_SIZE, 6, sub.req_id, tick_id, value])
-                self.ticks_sent += 1
+        sent = sub.sent
+        frames: list[bytes] = []
+        add = frames.append
+        pack = _LEN.pack
+        not_trading = not q.trading
+        for index, tick_id, head, size_at in sub.price_plan:
+            value = q[index]
+            if value and sent.get(tick_id) != value:
+                sent[tick_id] = value
+                size = _num(q[size_at]) if size_at >= 0 else b"0"
+                attrib = b"1" if not_trading and index in _BID_ASK else b"0"
+                payload = b"%s%s\x00%s\x00%s\x00" % (head, _num(value), size, attrib)
+                add(pack(len(payload)) + payload)
+        for index, tick_id, head in sub.size_plan:
+            value = q[index]
+            if sent.get(tick_id) != value:
+                sent[tick_id] = value
+                payload = b"%s%s\x00" % (head, _num(value))
+                add(pack(len(payload)) + payload)
         halted = 1 if q.halted else 0
-        if sub.sent.get(49) != halted:
-            sub.sent[49] = halted
-            send([TICK_GENERIC, 6, sub.req_id, 49, halted])
-            self.ticks_sent += 1
-
-
-def _size_for(q: Quote, name: str) -> float:
-    return {"bid": q.bid_size, "ask": q.ask_size, "last": q.last_size}.get(name, 0.0)
+        if sent.get(49) != halted:
+            sent[49] = halted
+            payload = b"%s%d\x00" % (sub.halted_head, halted)
+            add(pack(len(payload)) + payload)
+        if frames:
+            sub.session.send_frames(frames)
+            self.ticks_sent += len(frames)
 
 
 def _data_type(sub: Subscription, q: Quote) -> int:

@@ -13,9 +13,29 @@ from typing import Any
 
 from . import orderfields as of
 from .orders import OrderRecord, has_scale_block, is_peg_bench
+from .protocol import encode_message
 
 OPEN_ORDER = 5
 OPEN_ORDER_END = 53
+
+
+STATUS_SLOT = object()  # stands for the status in :func:`open_order_parts`
+
+
+def open_order_parts(
+    rec: OrderRecord, listing_fields: dict[str, Any], server_version: int
+) -> tuple[bytes, bytes]:
+    """openOrder's payload before and after the status, which alone changes over its life.
+
+    The order's wire strings, contract and ids are fixed once placed (a
+    modification is a new record), so the two parts are encoded once per
+    order and version and the frame is rebuilt around each new status.
+    """
+    fields = open_order(rec, listing_fields, server_version, status=STATUS_SLOT)
+    at = next(i for i, value in enumerate(fields) if value is STATUS_SLOT)
+    head = encode_message(fields[:at])[4:]
+    tail = encode_message(fields[at + 1 :])[4:]
+    return head, tail
 
 
 def open_order(
@@ -23,8 +43,9 @@ def open_order(
     listing_fields: dict[str, Any],
     server_version: int,
     what_if: dict[str, str] | None = None,
+    status: Any = None,
 ) -> list[Any]:
-    """The whole openOrder message for ``rec``."""
+    """The whole openOrder message for ``rec`` (``status``: instead of ``rec.status``)."""
     g = rec.order.get
     f: list[Any] = [OPEN_ORDER, rec.order_id, *_contract(rec, listing_fields)]
     f += [g(n, "") for n in of.HEAD[:11]]  # action .. orderRef
@@ -33,7 +54,7 @@ def open_order(
     f += _volatility_and_scale(rec)
     f += _hedge_and_algo(rec)
     wi = what_if or {}
-    f += [g("solicited", "0"), "1" if what_if else "0", rec.status]
+    f += [g("solicited", "0"), "1" if what_if else "0", rec.status if status is None else status]
     f += [wi.get(k, "") for k in of.WHAT_IF]
     f += [g("randomizeSize", "0"), g("randomizePrice", "0")]
     if is_peg_bench(rec.order):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
+import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +24,7 @@ from .clock import format_bar_time, utcnow
 from .conditions import ConditionContext, conditions_met
 from .market import Market
 from .matching import Matcher
-from .openorder import completed_order, open_order
+from .openorder import completed_order, open_order, open_order_parts
 from .universe import Listing, Universe
 
 if TYPE_CHECKING:
@@ -57,12 +59,20 @@ class OrderBook:
         self.tz_name = tz_name
         self.next_order_id = next_order_id
         self.orders: list[orders.OrderRecord] = []
+        self._live: dict[int, orders.OrderRecord] = {}
         self._by_key: dict[tuple[int, int], orders.OrderRecord] = {}
         self._groups: dict[tuple[int, str, str], list[orders.OrderRecord]] = {}
         self._perm_ids = itertools.count(1_800_000_001)
+        # during a matching pass: groups of type 3 to rebalance when the pass ends
+        self.deferred: set[tuple[int, str, str]] | None = None
 
     def live(self) -> list[orders.OrderRecord]:
-        return [r for r in self.orders if not r.is_done]
+        """Orders not done yet, in placement order (from an index pruned as orders finish:
+        the matcher and the condition monitor ask every pass, ``orders`` keeps everything)."""
+        done = [k for k, r in self._live.items() if r.is_done]
+        for k in done:
+            del self._live[k]
+        return list(self._live.values())
 
     def find(self, order_id: int, client_id: int | None = None) -> orders.OrderRecord | None:
         """A live order by id (any client when ``client_id`` is None)."""
@@ -75,6 +85,14 @@ class OrderBook:
         self, rec: orders.OrderRecord, version: int, what_if: dict[str, str] | None = None
     ) -> list[Any]:
         return open_order(rec, self._listing_fields(rec), version, what_if)
+
+    def open_order_frame(self, rec: orders.OrderRecord, version: int) -> bytes:
+        """openOrder for ``rec`` as a framed message, from its cached parts."""
+        parts = rec.wire.get(version)
+        if parts is None:
+            parts = rec.wire[version] = open_order_parts(rec, self._listing_fields(rec), version)
+        payload = b"%s%s\x00%s" % (parts[0], rec.status.encode(), parts[1])
+        return struct.pack(">I", len(payload)) + payload
 
     def completed_fields(self, rec: orders.OrderRecord, version: int) -> list[Any]:
         done = rec.done_at or rec.received_at
@@ -114,6 +132,7 @@ class OrderBook:
             con_id=listing.con_id if listing else 0,
         )
         self.orders.append(rec)
+        self._live[id(rec)] = rec
         self.next_order_id = max(self.next_order_id, rec.order_id + 1)
         _log_received(rec, modify=existing is not None)
         if not decoded.contract.exchange:  # TWS validates the route before the contract
@@ -126,6 +145,7 @@ class OrderBook:
             return
         if existing is not None:
             self.orders.remove(existing)
+            self._live.pop(id(existing), None)
             rec.carry_fills(existing)
         self._by_key[key] = rec
         for group in self._group_keys(rec):
@@ -150,7 +170,7 @@ class OrderBook:
         rec.set_status("PreSubmitted" if rec.conditions or waiting else "Submitted")
         self.notify(rec)
         if rec.status == "Submitted":
-            self.matcher.match(rec)
+            self.matcher.arrive(rec)
 
     def parent(self, rec: orders.OrderRecord) -> orders.OrderRecord | None:
         return self._by_key.get((rec.client_id, rec.parent_id)) if rec.parent_id else None
@@ -168,19 +188,83 @@ class OrderBook:
             keys.append((rec.client_id, "oca", rec.order["ocaGroup"]))
         return keys
 
-    def after_fill(self, rec: orders.OrderRecord) -> None:
-        """A complete fill: children go live, the rest of its OCA group is cancelled."""
-        for child in self.children(rec):
-            if child.status == "PreSubmitted" and not child.conditions:
-                child.set_status("Submitted")
-                self.notify(child)
-                self.matcher.match(child)
+    def after_execution(self, rec: orders.OrderRecord) -> None:
+        """After a fill of ``rec``: a filled parent's children go live, its groups react.
+
+        An OCA group (``ocaGroup``) follows its ``ocaType``: 1 (and 0) cancels
+        every other member on any execution; 2 and 3 reduce the others in
+        proportion (:meth:`rebalance`). The children of one bracket parent are
+        one group that reduces, as IB runs them. Types 1 and 2 and brackets
+        block: at most one member executes per matching pass. Type 3 does not:
+        members that cross in the same pass all execute before the reduction,
+        which can overfill the group, the risk IB describes for it.
+        """
+        if rec.status == "Filled":
+            for child in self.children(rec):
+                if child.status == "PreSubmitted" and not child.conditions:
+                    child.set_status("Submitted")
+                    self.notify(child)
+                    self.matcher.arrive(child)
         for key in self._group_keys(rec):
-            for other in self._groups.get(key, []):
-                if other is not rec and not other.is_done and self._by_key.get(other.key) is other:
-                    other.set_status("Cancelled")
-                    log.info("sim_tws_oca_cancelled", order_id=other.order_id, by=rec.order_id)
-                    self.notify(other)
+            if not self._reduces(key, rec):
+                for other in self.members(key):
+                    if other is not rec and not other.is_done:
+                        self._cancel_member(other, rec)
+            elif self.deferred is not None and not self.blocks(key, rec):
+                self.deferred.add(key)
+            else:
+                self.rebalance(key)
+
+    def members(self, key: tuple[int, str, str]) -> list[orders.OrderRecord]:
+        """The current records of a group (a modified order replaces its old record)."""
+        return [m for m in self._groups.get(key, []) if self._by_key.get(m.key) is m]
+
+    def _reduces(self, key: tuple[int, str, str], rec: orders.OrderRecord) -> bool:
+        return key[1] == "parent" or rec.oca_type in (2, 3)
+
+    def blocks(self, key: tuple[int, str, str], rec: orders.OrderRecord) -> bool:
+        """Whether the group lets only one member execute per matching pass."""
+        return key[1] == "parent" or rec.oca_type != 3
+
+    def blocking_groups(self, rec: orders.OrderRecord) -> set[tuple[int, str, str]]:
+        return {key for key in self._group_keys(rec) if self.blocks(key, rec)}
+
+    def rebalance(self, key: tuple[int, str, str]) -> None:
+        """Reduce every live member to its share of what the group still has to do.
+
+        Each member stands for the whole objective, so the group is done by
+        the sum of filled/placed over its members; a member may keep
+        ``placed * (1 - done)`` (whole shares for whole-share orders). One
+        reduced to nothing is cancelled.
+        """
+        group = self.members(key)
+        done = sum(m.filled / placed for m in group if (placed := _placed(m)) > 0)
+        for member in group:
+            if member.is_done:
+                continue
+            keep = max(0.0, _placed(member) * (1.0 - done))
+            if _placed(member).is_integer():
+                keep = float(math.floor(keep + 1e-9))
+            if keep >= member.remaining:
+                continue
+            if keep <= 0:
+                self._cancel_member(member, None)
+                continue
+            member.reduce_to(member.filled + keep)
+            log.info(
+                "sim_tws_oca_reduced",
+                order_id=member.order_id,
+                remaining=keep,
+                group=key[2],
+            )
+            self.notify(member)
+
+    def _cancel_member(self, other: orders.OrderRecord, by: orders.OrderRecord | None) -> None:
+        other.set_status("Cancelled")
+        log.info(
+            "sim_tws_oca_cancelled", order_id=other.order_id, by=by.order_id if by else None
+        )
+        self.notify(other)
 
     def _answer_what_if(
         self, session: ClientSession, rec: orders.OrderRecord, listing: Listing
@@ -188,6 +272,7 @@ class OrderBook:
         """whatIf: margin impact only; the order is not kept."""
         rec.set_status("PreSubmitted")
         self.orders.remove(rec)
+        self._live.pop(id(rec), None)
         del self._by_key[(rec.client_id, rec.order_id)]
         price = self.market.price(listing, utcnow().timestamp())
         buy = rec.order.get("action", "").upper() == "BUY"
@@ -234,7 +319,7 @@ class OrderBook:
         """openOrder + orderStatus to the client that owns the order."""
         owner = self.owner(rec.client_id)
         if owner is not None:
-            owner.send(self.open_order_fields(rec, owner.version))
+            owner.send_raw(self.open_order_frame(rec, owner.version))
             owner.send(orders.order_status(rec))
 
     # ---- conditions -------------------------------------------------------------------
@@ -243,7 +328,7 @@ class OrderBook:
         """Release conditional orders whose conditions have become true."""
         while True:
             await asyncio.sleep(CONDITION_POLL)
-            pending = [r for r in self.orders if r.status == "PreSubmitted" and r.conditions]
+            pending = [r for r in self.live() if r.status == "PreSubmitted" and r.conditions]
             if pending:
                 self.check_conditions(pending)
 
@@ -279,7 +364,7 @@ class OrderBook:
         )
         self.notify(rec)
         if rec.status == "Submitted":
-            self.matcher.match(rec)
+            self.matcher.arrive(rec)
 
 
 def _log_received(rec: orders.OrderRecord, modify: bool) -> None:
@@ -294,3 +379,7 @@ def _log_received(rec: orders.OrderRecord, modify: bool) -> None:
         conditions=len(rec.conditions),
         modify=modify,
     )
+
+
+def _placed(rec: orders.OrderRecord) -> float:
+    return rec.placed_quantity or rec.total_quantity

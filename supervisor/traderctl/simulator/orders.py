@@ -61,7 +61,12 @@ class OrderRecord:
     avg_fill_price: float = 0.0
     last_fill_price: float = 0.0
     stop_triggered: bool = False
+    trail_stop: float | None = None
     done_at: datetime | None = None
+    # openOrder payload around the status, per server version (see openorder.open_order_parts)
+    wire: dict[int, tuple[bytes, bytes]] = field(default_factory=dict, repr=False)
+    # the quantity placed, before an OCA group's reductions lowered totalQuantity
+    placed_quantity: float = 0.0
 
     @classmethod
     def from_decoded(cls, d: DecodedOrder, **state: Any) -> OrderRecord:
@@ -86,6 +91,14 @@ class OrderRecord:
         return max(self.total_quantity - self.filled, 0.0)
 
     @property
+    def oca_type(self) -> int:
+        """1 cancel the rest with block, 2 reduce with block, 3 reduce without (0: as 1)."""
+        try:
+            return int(self.order.get("ocaType") or 0)
+        except ValueError:
+            return 0
+
+    @property
     def is_done(self) -> bool:
         return self.status in DONE_STATES
 
@@ -104,10 +117,17 @@ class OrderRecord:
     def transmitted(self) -> bool:
         return self.order.get("transmit", "1") not in ("0", "False", "false")
 
+    def reduce_to(self, total: float) -> None:
+        """Lower totalQuantity (an OCA group's reduction); openOrder shows the new size."""
+        self.placed_quantity = self.placed_quantity or self.total_quantity
+        self.order["totalQuantity"] = _quantity_text(total)
+        self.wire.clear()
+
     def carry_fills(self, old: OrderRecord) -> None:
         """A modification keeps what the original order already filled."""
         self.filled, self.avg_fill_price = old.filled, old.avg_fill_price
         self.last_fill_price, self.stop_triggered = old.last_fill_price, old.stop_triggered
+        self.trail_stop = old.trail_stop
 
     def set_status(self, status: str) -> None:
         self.status = status
@@ -137,9 +157,18 @@ class OrderRecord:
         }
 
 
+def _quantity_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def _read(cur: Cursor, names: tuple[str, ...], into: dict[str, str]) -> None:
-    for name in names:
-        into[name] = cur.next()
+    """The next ``len(names)`` fields into ``into`` ('' past the end, as Cursor.next)."""
+    start, count = cur.pos, len(names)
+    values = cur.fields[start : start + count]
+    if len(values) < count:
+        values += [""] * (count - len(values))
+    into.update(zip(names, values, strict=True))
+    cur.pos = start + count
 
 
 def has_scale_block(o: dict[str, str]) -> bool:

@@ -44,8 +44,24 @@ def encode_field(value: Any) -> str:
 
 
 def encode_message(fields: Iterable[Any]) -> bytes:
-    """Frame a list of values as one length-prefixed message."""
-    payload = "".join(encode_field(f) + "\0" for f in fields).encode()
+    """Frame a list of values as one length-prefixed message.
+
+    The hot path of every reply: strings (most openOrder fields are the
+    client's own wire strings) and plain ints skip :func:`encode_field`'s
+    checks; ``type() is`` keeps bools (an int subclass) on the slow path.
+    """
+    parts: list[str] = []
+    append = parts.append
+    for f in fields:
+        kind = type(f)
+        if kind is str:
+            append(f)
+        elif kind is int and f != UNSET_INTEGER:
+            append(str(f))
+        else:
+            append(encode_field(f))
+    append("")
+    payload = "\0".join(parts).encode()
     return _LEN.pack(len(payload)) + payload
 
 

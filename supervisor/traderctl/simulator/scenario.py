@@ -34,7 +34,7 @@ Fault actions (same names as the control channel commands, lower case):
 freeze, unfreeze, delay {seconds, jitter}, drop, refuse, accept,
 farm {code, farm}, connectivity {code}, login {seconds}, second_factor,
 approve, restart {seconds}, price {symbol, price}, gap {symbol, percent},
-halt {symbol}, resume {symbol}.
+volume {symbol, shares}, halt {symbol}, resume {symbol}.
 """
 
 from __future__ import annotations

@@ -322,7 +322,7 @@ class SimTWS(FaultSwitches):
             return await self.trigger_order(int(args["order_id"]))
         if act == "status":
             return await self.status()
-        if act in ("price", "gap", "halt", "resume"):
+        if act in ("price", "gap", "halt", "resume", "volume"):
             return self.move_market(act, args)
         try:
             run = self.fault_action(act, args)
@@ -331,10 +331,12 @@ class SimTWS(FaultSwitches):
         return await run()
 
     def move_market(self, act: str, args: dict[str, Any]) -> dict[str, Any]:
-        """PRICE / GAP / HALT / RESUME one listing; returns its new last price."""
+        """PRICE / GAP / HALT / RESUME / VOLUME one listing; returns its last price and volume."""
         listing = self.universe.lookup(str(args["symbol"]))
         now = time.time()
-        if act == "price":
+        if act == "volume":
+            self.market.add_volume(listing, float(args["shares"]), now)
+        elif act == "price":
             self.market.set_price(listing, float(args["price"]), now)
         elif act == "gap":
             self.market.gap(listing, float(args["percent"]))
@@ -344,7 +346,12 @@ class SimTWS(FaultSwitches):
             self.market.resume(listing, now)
         price = self.market.price(listing, now)
         log.info("sim_tws_market_moved", action=act, con_id=listing.con_id, price=price)
-        return {"conId": listing.con_id, "last": price, "halted": self.market.halted(listing)}
+        return {
+            "conId": listing.con_id,
+            "last": price,
+            "volume": self.market.quote(listing, now).volume,
+            "halted": self.market.halted(listing),
+        }
 
     async def _run_timeline(self) -> None:
         loop = asyncio.get_running_loop()

@@ -151,6 +151,15 @@ class ClientSession:
             self._flush_pending = True
             asyncio.get_running_loop().call_soon(self.flush)
 
+    def send_frames(self, frames: list[bytes]) -> None:
+        """Queue several framed messages (one pass of market data)."""
+        if self.closed:
+            return
+        self._out.extend(frames)
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
     def flush(self) -> None:
         """Write every queued message (one syscall instead of one per message)."""
         self._flush_pending = False
