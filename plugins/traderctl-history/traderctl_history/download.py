@@ -114,7 +114,8 @@ def download(config: Any, securities: list[SecurityDefinition],
     where = {"storage": uri, "locks": str(store.locks)} if uri.startswith("lmdb://") else {}
     items = [(f"{p.series.symbol}|{c.start.isoformat()}|{c.stop.isoformat()}",
               {**where, "security": p.security.to_dict(), "bar_size": size.name,
-               "what": opts.what, "rth": opts.rth, "end": c.end, "duration": c.duration,
+               "what": opts.what, "rth": opts.rth, "refresh": opts.refresh, "end": c.end,
+               "duration": c.duration,
                "start": c.start.isoformat(), "stop": c.stop.isoformat()})
              for p in planned for c in p.chunks]
     batch = submit(config, kind, items, f"history:{size.slug}:{opts.what}"

@@ -4,9 +4,12 @@
 and ``history.bars`` (larger bars: in-flight cap and soft rate, ``ib_historical``).
 A job asks ``reqHistoricalData`` once and writes the bars of its span into the store
 before the engine marks it done; the write replaces exactly that span, so a job run
-again after a kill -9 between write and ``done`` changes nothing. Error 162 "HMDS query
-returned no data" is an answer: the span is recorded as having no data. A pacing
-violation is raised for the engine (retry, limiter slows down).
+again after a kill -9 between write and ``done`` changes nothing (and a job run again
+finds its span stored and asks nothing). Writes are batched: the jobs that answered
+while one ArcticDB commit ran are committed together in the next one
+(:class:`BatchWriter`), each job returning only once its own bars are committed.
+Error 162 "HMDS query returned no data" is an answer: the span is recorded as having no
+data. A pacing violation is raised for the engine (retry, limiter slows down).
 
 The store comes from :func:`configure` (``history download`` and ``history worker`` call
 it). The payload names the store only when it is the default LMDB folder: an S3 URI may
@@ -22,13 +25,63 @@ from typing import Any
 
 from traderctl.securities import SecurityDefinition
 from traderctl_history.barsizes import bar_size
-from traderctl_history.store import COLUMNS, HistoryStore, Series, empty_frame
+from traderctl_history.store import COLUMNS, HistoryStore, Series, Write, empty_frame
 
 SMALL_KIND, KIND = "history.bars_small", "history.bars"
 SOURCE = "ib"
 _STORES: dict[str, HistoryStore] = {}
 _FIELDS = {"wap": "average", "count": "barCount"}  # store column -> ib_async BarData
 _CONFIGURED: list[tuple[str, Path]] = []
+_WRITERS: dict[tuple[int, int], BatchWriter] = {}
+
+
+class BatchWriter:
+    """Commits the writes of concurrent jobs together, off the event loop.
+
+    ``await write(w)`` returns once ``w`` is committed (or raises what the commit raised).
+    While one commit runs in a thread, the writes that arrive queue up and go into the
+    next; an idle writer commits a lone write at once, so batching adds no delay. A job
+    that dies with its process before that return is not done, and its span is not in the
+    store, or is wholly (the store's write is one ArcticDB batch): a rerun asks again or
+    skips it, never half.
+    """
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+        self.pending: list[tuple[Write, asyncio.Future[None]]] = []
+        self.task: asyncio.Task[None] | None = None
+        self.commits = 0
+
+    async def write(self, w: Write) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((w, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._drain(), name="history-writes")
+        await future
+
+    async def _drain(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                await asyncio.to_thread(self.store.write_many, [w for w, _ in batch])
+            except Exception as exc:  # every job of the batch fails and is retried
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                self.commits += 1
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+
+def writer_for(store: HistoryStore) -> BatchWriter:
+    """This event loop's writer of ``store`` (one per loop: futures belong to a loop)."""
+    key = (id(asyncio.get_running_loop()), id(store))
+    writer = _WRITERS.get(key)
+    if writer is None or writer.store is not store:
+        writer = _WRITERS[key] = BatchWriter(store)
+    return writer
 
 
 def configure(uri: str, locks: Path) -> None:
@@ -86,6 +139,11 @@ async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
     span = (datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["stop"]))
     request = historical_request(str(security.con_id), security.exchange, p["what"], p["end"],
                                  p["duration"], size.name) if size.small else Request(job.key)
+    store = _payload_store(p)
+    series = Series(security.con_id, size.name, p["what"], bool(p["rth"]))
+    if job.attempts > 1 and await asyncio.to_thread(_stored, store, series, span,
+                                                    bool(p.get("refresh"))):
+        return {"bars": 0, "no_data": False, "stored": True}  # written before a crash
     ib = await ctx.ib()
     async with ctx.pace(request):
         try:
@@ -95,10 +153,16 @@ async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
                 raise
             bars = []
     frame = bars_frame(bars, span, SOURCE)
-    store = _payload_store(p)
-    series = Series(security.con_id, size.name, p["what"], bool(p["rth"]))
-    await asyncio.to_thread(store.write, series, security, span, frame, SOURCE)
+    await writer_for(store).write(Write(series, security, span, frame, SOURCE))
     return {"bars": len(frame), "no_data": not len(frame)}
+
+
+def _stored(store: HistoryStore, series: Series, span: tuple[datetime, datetime],
+            refresh: bool) -> bool:
+    """Whether the store already holds ``span`` (a run killed after the write)."""
+    from traderctl_history.planner import subtract
+
+    return not subtract([span], store.covered(series, refresh))
 
 
 def no_data(exc: Any) -> bool:
@@ -149,3 +213,4 @@ def _utc(value: Any) -> datetime:
 
 def close_stores() -> None:
     _STORES.clear()
+    _WRITERS.clear()
