@@ -107,14 +107,18 @@ def _payload_store(payload: dict[str, Any]) -> HistoryStore:
     return open_store(*_CONFIGURED[0])
 
 
-def job_kinds() -> list[Any]:
+def job_kinds(polygon_profile: Any = None) -> list[Any]:
+    """IB's two kinds and Polygon's (``polygon_profile``: from the config, else the
+    default 5 a minute)."""
     from traderctl.jobs import JobKind
+    from traderctl_history.sources import polygon_job_kind
 
     doc = "One reqHistoricalData; its bars written to the history store."
     return [JobKind(SMALL_KIND, bars_job, profile="ib_historical_small", timeout=120.0,
                     classify=classify_error, doc=doc),
             JobKind(KIND, bars_job, profile="ib_historical", timeout=300.0,
-                    classify=classify_error, doc=doc)]
+                    classify=classify_error, doc=doc),
+            polygon_job_kind(polygon_profile)]
 
 
 def classify_error(exc: BaseException) -> Any:
@@ -129,19 +133,34 @@ def classify_error(exc: BaseException) -> Any:
     return None
 
 
+def prepare(job: Any) -> tuple[SecurityDefinition, Any, Series, tuple[datetime, datetime],
+                               HistoryStore]:
+    """What every source's job reads from its payload: security, bar size, series, span
+    and the store."""
+    p = job.payload
+    security = SecurityDefinition.from_dict(p["security"])
+    size = bar_size(p["bar_size"])
+    span = (datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["stop"]))
+    series = Series(security.con_id, size.name, p["what"], bool(p["rth"]))
+    return security, size, series, span, _payload_store(p)
+
+
+async def write_bars(store: HistoryStore, series: Series, security: SecurityDefinition,
+                     span: tuple[datetime, datetime], frame: Any, source: str) -> None:
+    """Replace ``span`` by ``frame`` in the store, batched with the other jobs' writes;
+    returns once committed (a job returns after this, so done means stored)."""
+    await writer_for(store).write(Write(series, security, span, frame, source))
+
+
 async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
     from traderctl.jobs import IBError, Request
     from traderctl.jobs.profiles import historical_request
 
     p = job.payload
-    security = SecurityDefinition.from_dict(p["security"])
-    size = bar_size(p["bar_size"])
-    span = (datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["stop"]))
+    security, size, series, span, store = prepare(job)
     request = historical_request(str(security.con_id), security.exchange, p["what"], p["end"],
                                  p["duration"], size.name) if size.small else Request(job.key)
-    store = _payload_store(p)
-    series = Series(security.con_id, size.name, p["what"], bool(p["rth"]))
-    if job.attempts > 1 and await asyncio.to_thread(_stored, store, series, span,
+    if job.attempts > 1 and await asyncio.to_thread(stored, store, series, span,
                                                     bool(p.get("refresh"))):
         return {"bars": 0, "no_data": False, "stored": True}  # written before a crash
     ib = await ctx.ib()
@@ -153,11 +172,11 @@ async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
                 raise
             bars = []
     frame = bars_frame(bars, span, SOURCE)
-    await writer_for(store).write(Write(series, security, span, frame, SOURCE))
+    await write_bars(store, series, security, span, frame, SOURCE)
     return {"bars": len(frame), "no_data": not len(frame)}
 
 
-def _stored(store: HistoryStore, series: Series, span: tuple[datetime, datetime],
+def stored(store: HistoryStore, series: Series, span: tuple[datetime, datetime],
             refresh: bool) -> bool:
     """Whether the store already holds ``span`` (a run killed after the write)."""
     from traderctl_history.planner import subtract
