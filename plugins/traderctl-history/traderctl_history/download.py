@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from traderctl.securities import SecurityDefinition
@@ -87,13 +87,28 @@ def plan_all(config: Any, store: HistoryStore, securities: list[SecurityDefiniti
     for sec in securities:
         start = parse_when(opts.start, sec)
         end = min(parse_when(opts.end, sec) if opts.end else now, _floor(now, size))
+        calendar = Calendar(sec, opts.rth, holidays)
+        if size.daily:  # a daily bar exists once its session closed: whole sessions only
+            end = last_close(calendar, min(parse_when(opts.end, sec) if opts.end else now,
+                                           now), start)
         series = Series(sec.con_id, size.name, opts.what, opts.rth)
         item = Planned(sec, series, start, end)
         if start < end:
-            item.chunks = plan(Calendar(sec, opts.rth, holidays), asked, start, end,
+            item.chunks = plan(calendar, asked, start, end,
                                store.covered(series, opts.refresh))
         planned.append(item)
     return planned
+
+
+def last_close(calendar: Calendar, end: datetime, floor: datetime) -> datetime:
+    """The close of the last session that ended by ``end`` (``floor`` if none did)."""
+    day = end.astimezone(calendar.security.zone).date() + timedelta(days=1)
+    for _ in range(15):
+        closes = [hi for _, hi in calendar.sessions(day) if hi <= end]
+        if closes:
+            return max(max(closes), floor)
+        day -= timedelta(days=1)
+    return floor
 
 
 def _floor(now: datetime, size: BarSize) -> datetime:

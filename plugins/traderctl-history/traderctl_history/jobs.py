@@ -171,7 +171,7 @@ async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
             if not no_data(exc):
                 raise
             bars = []
-    frame = bars_frame(bars, span, SOURCE)
+    frame = bars_frame(bars, span, SOURCE, opens(security, size, bool(p["rth"])))
     await write_bars(store, series, security, span, frame, SOURCE)
     return {"bars": len(frame), "no_data": not len(frame)}
 
@@ -209,16 +209,40 @@ async def fetch(ib: Any, security: SecurityDefinition, p: dict[str, Any]) -> lis
         raise IBError(exc.code, exc.message, exc.reqId) from None
 
 
-def bars_frame(bars: list[Any], span: tuple[datetime, datetime], source: str) -> Any:
-    """ib_async ``BarData`` -> the store's frame, only bars starting inside ``span``."""
+def opens(security: SecurityDefinition, size: Any, rth: bool) -> Any:
+    """For daily bars: trade date -> the UTC open of its first session (the bar's time)."""
+    if not size.daily:
+        return None
+    from traderctl_history.calendar import Calendar
+
+    calendar = Calendar(security, rth)
+
+    def open_of(day: Any) -> datetime:
+        sessions = calendar.sessions(day)
+        if sessions:
+            return sessions[0][0]
+        return datetime.combine(day, datetime.min.time(), security.zone).astimezone(UTC)
+    return open_of
+
+
+def bars_frame(bars: list[Any], span: tuple[datetime, datetime], source: str,
+               open_of: Any = None) -> Any:
+    """ib_async ``BarData`` -> the store's frame, only bars starting inside ``span``;
+    ``open_of``: daily bars (a trade date each) are stamped at their session's open."""
     import pandas as pd
 
+    def when(b: Any) -> datetime:
+        if open_of is not None and not isinstance(b.date, datetime):
+            return open_of(b.date)
+        return _utc(b.date)
+
     lo, hi = span
-    rows = [b for b in bars if lo <= _utc(b.date) < hi]
+    rows = [(when(b), b) for b in bars]
+    rows = [(t, b) for t, b in rows if lo <= t < hi]
     if not rows:
         return empty_frame()
-    index = pd.DatetimeIndex([_utc(b.date) for b in rows], name="time").as_unit("ns")
-    frame = pd.DataFrame({c: [float(getattr(b, _FIELDS.get(c, c)) or 0.0) for b in rows]
+    index = pd.DatetimeIndex([t for t, _ in rows], name="time").as_unit("ns")
+    frame = pd.DataFrame({c: [float(getattr(b, _FIELDS.get(c, c)) or 0.0) for _, b in rows]
                           for c in COLUMNS}, index=index)
     frame["source"] = source
     return frame[~frame.index.duplicated(keep="last")].sort_index()

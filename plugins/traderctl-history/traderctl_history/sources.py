@@ -149,7 +149,7 @@ def configure_polygon(settings: PolygonSettings) -> None:
 
 async def polygon_job(job: Any, ctx: Any) -> dict[str, Any]:
     from traderctl.jobs import PermanentError
-    from traderctl_history.jobs import prepare, stored, write_bars
+    from traderctl_history.jobs import opens, prepare, stored, write_bars
 
     if not _SETTINGS:
         raise PermanentError("history.polygon jobs run under `traderctl history download` "
@@ -165,7 +165,8 @@ async def polygon_job(job: Any, ctx: Any) -> dict[str, Any]:
     results = await fetch_aggregates(ctx, settings, security, size, span,
                                      adjusted=p["what"] == "ADJUSTED_LAST")
     pieces = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in p["pieces"]]
-    frame = aggregates_frame(results, pieces, "polygon")
+    frame = aggregates_frame(results, pieces, "polygon", opens(security, size, bool(p["rth"])),
+                             security.zone)
     await write_bars(store, series, security, span, frame, "polygon")
     return {"bars": len(frame), "no_data": not len(frame)}
 
@@ -209,9 +210,11 @@ def _json(reply: Any) -> dict[str, Any]:
 
 
 def aggregates_frame(results: list[dict[str, Any]], pieces: list[tuple[datetime, datetime]],
-                     source: str) -> Any:
+                     source: str, open_of: Any = None, zone: Any = UTC) -> Any:
     """Polygon's ``results`` -> the store's frame, only bars starting inside ``pieces``
-    (the planned sessions: Polygon also answers for extended hours and between them)."""
+    (the planned sessions: Polygon also answers for extended hours and between them);
+    ``open_of``: a daily aggregate (stamped at its day's midnight in ``zone``) is stamped
+    at its session's open, as IB's daily bars are."""
     import pandas as pd
 
     from traderctl_history.store import COLUMNS, empty_frame
@@ -221,6 +224,8 @@ def aggregates_frame(results: list[dict[str, Any]], pieces: list[tuple[datetime,
     rows = []
     for r in results:
         t = datetime.fromtimestamp(r["t"] / 1000, UTC)
+        if open_of is not None:
+            t = open_of(t.astimezone(zone).date())
         if any(lo <= t < hi for lo, hi in pieces):
             rows.append((t, r))
     if not rows:
