@@ -2,7 +2,7 @@
 request count against the minimum, ArcticDB write/read beside Parquet (pyarrow).
 
     .venv/bin/python bench/bench_history.py [--symbols 24] [--scale 0.005] [--days 2]
-        [--concurrency 8] [--only planner|storage|pacing]
+        [--concurrency 8] [--only planner|storage|status|pacing]
 """
 
 from __future__ import annotations
@@ -131,18 +131,67 @@ def storage(symbols: int, bars: int) -> None:
           f"(ArcticDB/Parquet: write {p_write / a_write:.2f}x, read {p_read / a_read:.2f}x)")
 
 
+def status(symbols: int) -> None:
+    """``history status --json`` (a child process, start-up included) on a store of
+    ``symbols`` series of one RTH day of 1-min bars each."""
+    import numpy as np
+    import pandas as pd
+
+    from traderctl.securities import SecurityDefinition
+    from traderctl_history.store import HistoryStore, Series, Write
+
+    root = Path(tempfile.mkdtemp(prefix="bench_history_status_"))
+    (root / "configs").mkdir()
+    (root / "configs" / "trader.yaml").write_text(
+        f"supervisor:\n  socket: {root}/none.sock\n  data_dir: {root}/data\n")
+    data = root / "data" / "history"
+    store = HistoryStore(f"lmdb://{data / 'arctic'}", data / "locks")
+    t0 = datetime(2025, 6, 2, 13, 30, tzinfo=UTC)
+    index = pd.date_range(t0, periods=390, freq="1min", tz=UTC, name="time").as_unit("ns")
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({c: rng.random(390) for c in
+                          ("open", "high", "low", "close", "volume", "wap", "count")},
+                         index=index)
+    frame["source"] = "ib"
+    span = (t0, t0 + timedelta(minutes=390))
+    writes = [Write(Series(1000 + i, "1 min", "TRADES", False),
+                    SecurityDefinition(con_id=1000 + i, symbol=f"S{i}", sec_type="STK",
+                                       exchange="SMART", primary_exchange="NASDAQ",
+                                       currency="USD", time_zone_id="US/Eastern"),
+                    span, frame, "ib") for i in range(symbols)]
+    for i in range(0, symbols, 500):
+        store.write_many(writes[i:i + 500])
+    del store
+    from traderctl_history.jobs import close_stores
+
+    close_stores()
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "traderctl", "history", "status",
+                               "--json"], cwd=root, capture_output=True, text=True)
+        times.append(time.perf_counter() - t)
+    import json
+
+    rows = len(json.loads(done.stdout))
+    print(f"history status --json, {symbols} series: {rows} rows, best {min(times):.2f} s, "
+          f"median {sorted(times)[1]:.2f} s (CLI start-up and arcticdb import included)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--symbols", type=int, default=24)
     parser.add_argument("--scale", type=float, default=0.005)
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--only", choices=["planner", "storage", "pacing"])
+    parser.add_argument("--only", choices=["planner", "storage", "status", "pacing"])
     args = parser.parse_args()
     if args.only in (None, "planner"):
         planner(500)
     if args.only in (None, "storage"):
         storage(50, 100_000)
+    if args.only in (None, "status"):
+        status(5000)
     if args.only in (None, "pacing"):
         # 5-second bars: 720 a request, what the simulator can build 20 times a second;
         # 1-second bars (1,800 a request) show the simulator's own ceiling
