@@ -8,8 +8,10 @@ spans IB answered with no data, so the planner never asks for them again.
 Writes replace exactly the span they cover (``update`` with a ``date_range``), so a
 re-downloaded range never duplicates. ArcticDB does not serialise two writers of one
 symbol (the later version would drop the earlier's coverage), so every read-modify-write
-of a symbol holds an ``flock`` on a file under the local lock folder; writers on other
-machines sharing an S3 store must download disjoint securities.
+of a symbol holds an ``flock`` on a file under the local lock folder, and the version map
+is read afresh for every operation (``VersionMap.ReloadInterval`` 0: ArcticDB's cache of
+the latest version would otherwise let a writer update a version already replaced);
+writers on other machines sharing an S3 store must download disjoint securities.
 """
 
 from __future__ import annotations
@@ -82,7 +84,13 @@ class HistoryStore:
 
     def __init__(self, uri: str, locks: Path) -> None:
         import arcticdb
+        from arcticdb.config import set_config_int
 
+        # ArcticDB caches each symbol's latest version per process for a while: a writer
+        # holding the symbol's lock would update a version another process has replaced
+        # meanwhile, and drop its bars. Read the version afresh every time (before the
+        # Library exists: the setting is read when it is built).
+        set_config_int("VersionMap.ReloadInterval", 0)
         if uri.startswith("lmdb://"):
             Path(uri.removeprefix("lmdb://").split("?", 1)[0]).mkdir(parents=True,
                                                                      exist_ok=True)

@@ -4,6 +4,7 @@ one version per symbol and batch, and concurrent jobs' writes are committed toge
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,50 @@ def test_a_failed_commit_fails_every_job_of_its_batch(tmp_path: Path) -> None:
     assert all(isinstance(r, Exception) for r in results)  # both retried by the engine
     assert store.covered(series) == [span(T0, 10)]  # neither span recorded
     assert len(store.read(series)) == 10
+
+
+WRITER = """
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests.plugins.history.test_store import SEC, T0, MIN, bars, span
+from traderctl_history.store import HistoryStore, Series, Write
+store = HistoryStore("lmdb://" + {arctic!r}, Path({locks!r}))
+series = Series(7, "1 min", "TRADES", False)
+first = int(sys.argv[1])
+Path({locks!r} + f".ready{{first}}").touch()
+while not Path({locks!r} + ".go").exists():  # start together, imports done
+    pass
+for k in range(first, 40, 2):  # this process writes every other 10-minute span
+    lo = T0 + k * 10 * MIN
+    store.write_many([Write(series, SEC, span(lo, 10), bars(lo, 10, float(k)), "ib")])
+"""
+
+
+def test_two_processes_writing_one_symbol_lose_nothing(tmp_path: Path) -> None:
+    """Two writers (two downloads, or a download and the worker) interleave spans of one
+    symbol: each read-modify-write holds the symbol's lock, so no span and no coverage is
+    lost to the other's version."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[3]
+    script = WRITER.format(root=str(repo), arctic=str(tmp_path / "arctic"),
+                           locks=str(tmp_path / "locks"))
+    store_at(tmp_path)  # create the library before the writers race to
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(first)])
+             for first in (0, 1)]
+    locks = str(tmp_path / "locks")
+    deadline = time.monotonic() + 60
+    while not all(Path(f"{locks}.ready{k}").exists() for k in (0, 1)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        time.sleep(0.02)
+    Path(f"{locks}.go").touch()
+    assert [p.wait(60) for p in procs] == [0, 0]
+    store = store_at(tmp_path)
+    series = Series(7, "1 min", "TRADES", False)
+    frame = store.read(series)
+    assert len(frame) == 400 and frame.index.is_unique
+    assert frame["close"].tolist() == [float(k) for k in range(40) for _ in range(10)]
+    assert store.covered(series) == [span(T0, 400)]
