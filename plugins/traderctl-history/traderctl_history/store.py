@@ -218,7 +218,10 @@ class HistoryStore:
         with warnings.catch_warnings():
             # arcticdb builds its frame from a BlockManager, which pandas 2.2+ deprecates
             warnings.filterwarnings("ignore", "Passing a BlockManager", DeprecationWarning)
-            return self.lib.read(series.symbol, date_range=rng).data
+            frame = self.lib.read(series.symbol, date_range=rng).data
+        if getattr(frame.index, "tz", UTC) is None:  # a symbol created empty keeps no zone
+            frame.index = frame.index.tz_localize(UTC)
+        return frame
 
     def series(self) -> list[Series]:
         found = []

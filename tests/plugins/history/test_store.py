@@ -73,6 +73,20 @@ def test_a_batch_writes_many_symbols_new_and_old_with_no_data_spans(tmp_path: Pa
     assert len(store.read(empty)) == 0 and store.covered(empty) == [span(T0, 10)]
 
 
+def test_a_symbol_created_empty_then_written_in_spans_apart(tmp_path: Path) -> None:
+    """The first answer for a series was "no data": ArcticDB stores that empty frame with
+    a zone-less index, which the next batch's read of the bars between its spans gets."""
+    store = store_at(tmp_path)
+    series = Series(7, "1 min", "TRADES", False)
+    store.write(series, SEC, span(T0, 10), empty_frame(), "ib")
+    a, b = T0 + 20 * MIN, T0 + 40 * MIN
+    store.write_many([Write(series, SEC, span(a, 10), bars(a, 10, 1.0), "ib"),
+                      Write(series, SEC, span(b, 10), bars(b, 10, 2.0), "ib")])
+    frame = store.read(series)
+    assert len(frame) == 20 and str(frame.index.tz) == "UTC"
+    assert store.covered(series) == [span(T0, 10), span(a, 10), span(b, 10)]
+
+
 def test_a_later_write_of_the_same_span_wins(tmp_path: Path) -> None:
     store = store_at(tmp_path)
     series = Series(7, "1 min", "TRADES", False)
