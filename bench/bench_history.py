@@ -69,6 +69,58 @@ def pacing(n: int, scale: float, size: str = "1 secs", days: int = 1,
           f"{sim_cpu / max(len(sent), 1) * 1000:.0f} ms/request; exit {done.returncode}")
 
 
+def large(n: int, days: int, scale: float, concurrency: int) -> None:
+    """1-min bars (soft rules: the in-flight cap of 50 and the soft rate) for ``n`` symbols
+    x ``days`` calendar days through a real ``history download`` against the simulator:
+    wall time and requests per second, and the planner's count against the minimum."""
+    import json
+
+    from traderctl.simulator.threaded import SimTWSThread
+
+    universe = _universe_symbols(n)
+    root = Path(tempfile.mkdtemp(prefix="bench_history_large_"))
+    (root / "configs").mkdir()
+    (root / "configs" / "trader.yaml").write_text(
+        f"supervisor:\n  socket: {root}/none.sock\n  data_dir: {root}/data\n"
+        f"jobs:\n  time_scale: {scale}\n  poll: 0.05\n")
+    end = last_weekday() + timedelta(days=1)
+    start = end - timedelta(days=days)
+    with SimTWSThread(host="127.0.0.1", port=0, time_scale=scale) as sim:
+        base = [sys.executable, "-m", "traderctl", "--set", f"ib.port={sim.port}",
+                "--log-level", "warning", "history", "download", *universe,
+                "--bar-size", "1 min"]
+        subprocess.run([*base, "--start", start.isoformat(), "--end", start.isoformat()],
+                       cwd=root, capture_output=True)  # resolve first, not timed
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        done = subprocess.run([*base, "--start", start.isoformat(), "--end", end.isoformat(),
+                               "--concurrency", str(concurrency), "--json"],
+                              cwd=root, capture_output=True, text=True)
+        wall, sim_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        sent = [r.at.timestamp() for r in sim.requests_named("reqHistoricalData")]
+    rows = json.loads(done.stdout)
+    planned = sum(r["requests"] for r in rows)
+    span = sent[-1] - sent[0] if len(sent) > 1 else float("nan")
+    print(f"1 min bars, {len(rows)} symbols x {days} days at time scale {scale}, concurrency "
+          f"{concurrency} (IB's in-flight cap 50): {planned} requests, wall {wall:.1f} s "
+          f"(start-up included), {planned / wall:.1f} requests/s; {len(sent) / span:.1f}/s "
+          f"between the first and last request at the simulator; sent {len(sent)}; "
+          f"simulator CPU {sim_cpu / max(len(sent), 1) * 1000:.0f} ms/request; "
+          f"exit {done.returncode}")
+
+
+def _universe_symbols(n: int) -> list[str]:
+    """The first ``n`` US stocks of the simulator's universe."""
+    import json
+    from importlib import resources
+
+    data = json.loads(resources.files("traderctl.simulator").joinpath("universe.json")
+                      .read_text())
+    items = data["contracts"] if isinstance(data, dict) else data
+    found = [c["symbol"] for c in items if c.get("sec_type", c.get("secType")) == "STK"
+             and c.get("currency") == "USD"]
+    return list(dict.fromkeys(found))[:n]
+
+
 def planner(symbols: int) -> None:
     from traderctl.securities import SecurityDefinition
     from traderctl_history.barsizes import bar_size
@@ -184,7 +236,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.005)
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--only", choices=["planner", "storage", "status", "pacing"])
+    parser.add_argument("--only", choices=["planner", "storage", "status", "pacing", "large"])
+    parser.add_argument("--large", default="100x30",
+                        help="SYMBOLSxDAYS of the 1-min download (--only large)")
     args = parser.parse_args()
     if args.only in (None, "planner"):
         planner(500)
@@ -192,6 +246,9 @@ def main() -> None:
         storage(50, 100_000)
     if args.only in (None, "status"):
         status(5000)
+    if args.only == "large":
+        n, days = (int(x) for x in args.large.split("x"))
+        large(n, days, args.scale, 50)
     if args.only in (None, "pacing"):
         # 5-second bars: 720 a request, what the simulator can build 20 times a second;
         # 1-second bars (1,800 a request) show the simulator's own ceiling

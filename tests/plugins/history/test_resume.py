@@ -89,3 +89,39 @@ def test_kill_9_mid_download_then_rerun_equals_a_clean_download(  # type: ignore
     # 7 requests a day; the rerun asked only for what the killed run had not written
     # (at most those in flight again), never the whole range twice
     assert len(hist_requests(sim_tws)) <= 7 * days * 2 + concurrency
+
+
+def test_the_worker_finishes_what_a_killed_download_left(  # type: ignore[no-untyped-def]
+        sim_tws, clean_env: dict[str, str], tmp_path: Path) -> None:
+    """`history worker` (the supervised service) picks up the jobs of a download killed
+    with -9 (their leases lapse, or their owner is found dead) and completes them: the
+    store then equals a clean download, with no rerun of the download."""
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    killed_data, clean_data = write_config(killed), write_config(clean)
+    sim_tws.set_delay(0.25)
+    first = download(killed, clean_env, sim_tws.port, 2, 2)
+    try:
+        wait_for(lambda: done_jobs(killed_data) >= 2 or first.poll() is not None, 60)
+        assert first.poll() is None, "finished before it could be killed"
+        first.send_signal(signal.SIGKILL)
+    finally:
+        first.communicate()
+    sim_tws.set_delay(0.0)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "traderctl", "--set", f"ib.port={sim_tws.port}",
+         "--log-level", "warning", "history", "worker", "--concurrency", "2"],
+        cwd=killed, env={**clean_env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: done_jobs(killed_data) == 14 or worker.poll() is not None, 60)
+        assert worker.poll() is None, worker.communicate()[1]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    reference = download(clean, clean_env, sim_tws.port, 2, 2)
+    _, err = reference.communicate(timeout=90)
+    assert reference.returncode == 0, err
+    resumed, fresh = frame(killed_data), frame(clean_data)
+    assert len(fresh) == 2 * 390 * 12
+    assert resumed.index.is_unique and resumed.equals(fresh)
