@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from traderctl.securities import SecurityDefinition
@@ -178,10 +178,14 @@ async def fetch_aggregates(ctx: Any, settings: PolygonSettings, security: Securi
     import requests
 
     multiplier, unit = timespan(size)
-    lo_ms = int(span[0].timestamp() * 1000)
-    hi_ms = int(span[1].timestamp() * 1000) - 1
+    if size.daily:  # daily aggregates are stamped at midnight: ask by trade date
+        zone = security.zone
+        lo = span[0].astimezone(zone).date().isoformat()
+        hi = (span[1] - timedelta(microseconds=1)).astimezone(zone).date().isoformat()
+    else:
+        lo, hi = str(int(span[0].timestamp() * 1000)), str(int(span[1].timestamp() * 1000) - 1)
     url: str | None = (f"{settings.url}/v2/aggs/ticker/{security.symbol}/range/{multiplier}/"
-                       f"{unit}/{lo_ms}/{hi_ms}")
+                       f"{unit}/{lo}/{hi}")
     params: dict[str, str] | None = {"adjusted": "true" if adjusted else "false",
                                      "sort": "asc", "limit": str(POLYGON_MAX_BARS)}
     headers = {"Authorization": f"Bearer {settings.api_key}"}

@@ -1,8 +1,9 @@
 """A local HTTP server answering like Polygon's aggregates endpoint, at the wire.
 
-``GET /v2/aggs/ticker/{T}/range/{m}/{unit}/{from}/{to}`` (from/to in epoch ms) with
+``GET /v2/aggs/ticker/{T}/range/{m}/{unit}/{from}/{to}`` (epoch ms or dates) with
 ``Authorization: Bearer KEY``: bars every ``m`` units on the grid, weekdays 04:00-20:00
-New York (Polygon's extended hours), deterministic prices; pages of at most ``page``
+New York (Polygon's extended hours), deterministic prices (daily ones at midnight New
+York); pages of at most ``page``
 results with a ``next_url`` carrying a cursor; ``fail_next`` requests answered 429 with
 Polygon's text; tickers in ``empty`` answered with no ``results``; more than ``rate``
 requests within ``per`` seconds answered 429 too and counted in ``violations``.
@@ -15,7 +16,7 @@ import re
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,9 +24,17 @@ from zoneinfo import ZoneInfo
 
 NY = ZoneInfo("America/New_York")
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-PATH = re.compile(r"^/v2/aggs/ticker/([^/]+)/range/(\d+)/(\w+)/(\d+)/(\d+)$")
+PATH = re.compile(r"^/v2/aggs/ticker/([^/]+)/range/(\d+)/(\w+)/([\d-]+)/([\d-]+)$")
 TOO_MANY = ("You've exceeded the maximum requests per minute, please wait or upgrade your "
             "subscription to continue. https://polygon.io/pricing")
+
+
+def _ms(value: str, end: bool = False) -> int:
+    """Polygon's from/to: epoch ms, or a date (its whole day, New York)."""
+    if value.isdigit():
+        return int(value)
+    day = datetime.fromisoformat(value).date() + timedelta(days=1 if end else 0)
+    return int(datetime.combine(day, datetime.min.time(), NY).timestamp() * 1000) - end
 
 
 class FakePolygon:
@@ -89,7 +98,7 @@ class FakePolygon:
             return 404, {"status": "NOT_FOUND", "request_id": "r", "message": "no such path"}
         ticker, mult, unit, lo, hi = match.groups()
         step = int(mult) * UNITS[unit]
-        bars = [] if ticker in self.empty else self.bars(int(lo), int(hi), step)
+        bars = [] if ticker in self.empty else self.bars(_ms(lo), _ms(hi, end=True), step)
         offset = int(query.get("cursor", 0))
         limit = min(int(query.get("limit", 5000)), self.page)
         page = bars[offset:offset + limit]
@@ -105,6 +114,17 @@ class FakePolygon:
 
     @staticmethod
     def bars(lo_ms: int, hi_ms: int, step: int) -> list[dict[str, Any]]:
+        if step == UNITS["day"]:  # daily aggregates: stamped at midnight New York
+            day = datetime.fromtimestamp(lo_ms / 1000, UTC).astimezone(NY).date()
+            out = []
+            while True:
+                t = int(datetime.combine(day, datetime.min.time(), NY).timestamp())
+                if t * 1000 > hi_ms:
+                    return out
+                if t * 1000 >= lo_ms and day.weekday() < 5:
+                    out.append({"v": 1e6, "vw": 100.5, "o": 100.0, "c": 101.0, "h": 102.0,
+                                "l": 99.0, "t": t * 1000, "n": 5000})
+                day += timedelta(days=1)
         out = []
         t = -(-lo_ms // 1000 // step) * step  # the first grid time at or after lo
         while t * 1000 <= hi_ms:

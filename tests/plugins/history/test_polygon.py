@@ -128,3 +128,22 @@ def test_polygon_refuses_what_it_does_not_have(  # type: ignore[no-untyped-def]
     unknown = history_cli(sim_tws, "download", "AAPL", "--source", "nowhere", "--start",
                           weekdays_back(2).isoformat())
     assert unknown.exit_code == 2 and "unknown source 'nowhere'" in unknown.output
+
+
+def test_daily_aggregates_are_stamped_like_ibs_daily_bars(  # type: ignore[no-untyped-def]
+        history_cli, sim_tws, polygon: FakePolygon) -> None:
+    from datetime import datetime
+
+    result = planned(history_cli(sim_tws, "download", "AAPL", "--source", "polygon",
+                                 "--bar-size", "1 day", "--rth", "--start",
+                                 weekdays_back(6).isoformat(), "--end",
+                                 weekdays_back(1).isoformat(), "--json"))
+    assert result["AAPL"]["requests"] == 1 and len(polygon.requests) == 1
+    path = polygon.requests[0]["path"]  # daily: asked by trade date, first day included
+    assert path.endswith(f"/range/1/day/{weekdays_back(6).isoformat()}/"
+                         f"{weekdays_back(2).isoformat()}")
+    bars = show(history_cli, "AAPL", "--bar-size", "1 day", "--tz", "exchange")
+    days = [datetime.fromisoformat(b["time"]) for b in bars]
+    assert len(days) == 5 and all((d.hour, d.minute) == (9, 30) for d in days)
+    assert [d.date() for d in days] == sorted({d.date() for d in days})
+    assert {b["source"] for b in bars} == {"polygon"}
