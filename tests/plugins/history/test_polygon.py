@@ -49,7 +49,7 @@ def polygon_download(history_cli: Callable[..., Result], sim: Any, *symbols: str
 
 
 def test_pages_are_followed_paced_and_land_tagged_polygon(  # type: ignore[no-untyped-def]
-        history_cli, sim_tws, polygon: FakePolygon) -> None:
+        history_cli, sim_tws, polygon: FakePolygon, data_dir: Path) -> None:
     result = planned(polygon_download(history_cli, sim_tws, "AAPL"))
     assert result["AAPL"]["requests"] == 1  # two days fit one Polygon request
     # 2 days x 16 h (Polygon's extended hours, which IB's calendar has too) of 1-min bars,
@@ -70,6 +70,10 @@ def test_pages_are_followed_paced_and_land_tagged_polygon(  # type: ignore[no-un
         ("AAPL", 2 * 16 * 60, 0, ["polygon"])]
     again = planned(polygon_download(history_cli, None, "AAPL"))
     assert again["AAPL"]["requests"] == 0 and len(polygon.requests) == 20
+    # the key went as a bearer header only: not in any URL, nor in the job store
+    assert all(KEY not in p["path"] and KEY not in str(p["query"]) for p in pages)
+    jobs = b"".join(p.read_bytes() for p in (data_dir / "jobs").glob("jobs.sqlite*"))
+    assert KEY.encode() not in jobs
 
 
 def test_a_429_is_retried_and_slows_the_profile_down(  # type: ignore[no-untyped-def]
