@@ -180,5 +180,7 @@ def plot_cmd(app: App, symbol: str, bar_size: str, what: str, start: str | None,
     sec, frame = _frame(app, symbol, bar_size, what, start, end)
     if not len(frame):
         raise click.UsageError("no bars in range to plot")
-    plot(sec, frame, out)
+    from traderctl_history.barsizes import bar_size as parse_size
+
+    plot(sec, frame, out, daily=parse_size(bar_size).daily)
     click.echo(str(out))

@@ -43,6 +43,20 @@ def test_daily_bars_one_request_one_bar_per_session(  # type: ignore[no-untyped-
     assert again["AAPL"]["requests"] == 0
 
 
+def test_plot_of_daily_bars_writes_a_png(  # type: ignore[no-untyped-def]
+        history_cli, sim_tws, tmp_path) -> None:
+    planned(history_cli(sim_tws, "download", "AAPL", "--bar-size", "1 day", "--rth",
+                        "--start", weekdays_back(6).isoformat(), "--end",
+                        weekdays_back(1).isoformat(), "--json"))
+    out = tmp_path / "daily.png"
+    result = history_cli(None, "plot", "AAPL", "--bar-size", "1 day", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    empty = history_cli(None, "plot", "AAPL", "--bar-size", "1 day", "--start",
+                        weekdays_back(0).isoformat(), "--out", str(tmp_path / "none.png"))
+    assert empty.exit_code == 2 and "no bars in range" in empty.output
+
+
 def test_todays_forming_daily_bar_is_not_asked_for(  # type: ignore[no-untyped-def]
         history_cli, sim_tws) -> None:
     """Without --end the range ends at the last session that closed."""
