@@ -51,9 +51,11 @@ class BatchWriter:
         self.pending: list[tuple[Write, asyncio.Future[None]]] = []
         self.task: asyncio.Task[None] | None = None
         self.commits = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def write(self, w: Write) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = self.loop.create_future()
         self.pending.append((w, future))
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._drain(), name="history-writes")
@@ -77,9 +79,10 @@ class BatchWriter:
 
 def writer_for(store: HistoryStore) -> BatchWriter:
     """This event loop's writer of ``store`` (one per loop: futures belong to a loop)."""
-    key = (id(asyncio.get_running_loop()), id(store))
+    loop = asyncio.get_running_loop()
+    key = (id(loop), id(store))
     writer = _WRITERS.get(key)
-    if writer is None or writer.store is not store:
+    if writer is None or writer.store is not store or writer.loop is not loop:
         writer = _WRITERS[key] = BatchWriter(store)
     return writer
 

@@ -51,7 +51,9 @@ def plot(sec: SecurityDefinition, frame: Any, out: Path, daily: bool = False) ->
 
 def week_ticks(local: Any) -> tuple[list[int], list[str]]:
     """Daily bars: a tick at the first session of each ISO week, labelled with its date."""
-    ticks, labels, seen = [], [], set()
+    ticks: list[int] = []
+    labels: list[str] = []
+    seen: set[tuple[int, int]] = set()
     for i, t in enumerate(local):
         week = t.isocalendar()[:2]
         if week not in seen:
