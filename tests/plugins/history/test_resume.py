@@ -31,6 +31,25 @@ def done_jobs(data: Path) -> int:
         return 0
 
 
+def until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def all_done(data: Path) -> bool:
+    found = states(data)
+    return bool(found) and all(state == "done" for state, _, _ in found)
+
+
+def states(data: Path) -> list[Any]:
+    with sqlite3.connect(f"file:{data / 'jobs' / 'jobs.sqlite'}?mode=ro", uri=True) as db:
+        return db.execute("SELECT state, attempts, last_error FROM jobs").fetchall()
+
+
 def wait_for(condition: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -113,11 +132,11 @@ def test_the_worker_finishes_what_a_killed_download_left(  # type: ignore[no-unt
         cwd=killed, env={**clean_env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: done_jobs(killed_data) == 14 or worker.poll() is not None, 60)
-        assert worker.poll() is None, worker.communicate()[1]
+        finished = until(lambda: all_done(killed_data) or worker.poll() is not None, 90)
     finally:
         worker.send_signal(signal.SIGTERM)
         _, err = worker.communicate(timeout=60)
+    assert finished and all_done(killed_data), f"{states(killed_data)}\n{err}"
     assert worker.returncode == 0, err
     reference = download(clean, clean_env, sim_tws.port, 2, 2)
     _, err = reference.communicate(timeout=90)
