@@ -191,3 +191,28 @@ def test_ib_messages_never_overflow_tws_second_after_tws_stalls(tmp_path: Path,
             backlog.clear()
     assert worst <= 50
     assert worst >= 44  # the sender did use its budget
+
+
+def test_an_until_reply_profile_counts_each_request_from_its_release(tmp_path: Path) -> None:
+    """The server counts a request when it reads it, some unknown delay after our grant;
+    the reply follows that count, so a window counted from the release never runs ahead
+    of the server's (IB's hard historical rules at a small time scale)."""
+    clock = Clock()
+    lim = Limiter(tmp_path / "l.sqlite", clock=clock)
+    profile = Profile("p", windows=(per_window("p.w", 2, 10.0),), until_reply=True)
+    first = lim.try_acquire(profile, Request("a"))
+    second = lim.try_acquire(profile, Request("b"))
+    assert isinstance(first, Grant) and isinstance(second, Grant)
+    clock.now += 3.0  # the first reply took 3 s: the server may have counted it that late
+    lim.release(first)
+    lim.release(second)
+    clock.now += 7.0  # 10 s after both grants: a grant-time window would be free again
+    wait = lim.try_acquire(profile, Request("c"))
+    assert wait == pytest.approx(3.0)  # the first counts until 3 + 10
+    clock.now += wait
+    assert isinstance(lim.try_acquire(profile, Request("c")), Grant)
+
+
+def test_ib_small_bar_rules_count_until_the_reply() -> None:
+    assert HISTORICAL_SMALL.until_reply
+    assert HISTORICAL_SMALL.scaled(0.01).until_reply

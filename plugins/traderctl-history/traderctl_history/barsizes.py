@@ -3,6 +3,7 @@ that paces them (tws-api historical_limitations step-size table).
 
 Bars of 30 seconds or less fall under IB's hard pacing rules (``ib_historical_small``);
 larger bars only under the 50-in-flight cap and a soft rate (``ib_historical``).
+Daily bars (``1 day``) are one per trade date, asked for a year of trading days at a time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ class BarSize:
         return "ib_historical_small" if self.small else "ib_historical"
 
     @property
+    def daily(self) -> bool:
+        """One bar per session: stamped at the session's open (see ``calendar``)."""
+        return self.seconds >= DAY
+
+    @property
     def slug(self) -> str:
         return self.name.replace(" ", "")
 
@@ -38,7 +44,7 @@ _TABLE = [("1 secs", 1, 1800), ("5 secs", 5, 3600), ("10 secs", 10, 14400),
           ("10 mins", 600, 7 * DAY), ("15 mins", 900, 7 * DAY), ("20 mins", 1200, 7 * DAY),
           ("30 mins", 1800, 30 * DAY), ("1 hour", 3600, 30 * DAY), ("2 hours", 7200, 30 * DAY),
           ("3 hours", 10800, 30 * DAY), ("4 hours", 14400, 30 * DAY),
-          ("8 hours", 28800, 30 * DAY)]
+          ("8 hours", 28800, 30 * DAY), ("1 day", DAY, 365 * DAY)]
 BAR_SIZES = {name: BarSize(name, s, m) for name, s, m in _TABLE}
 WHAT_TO_SHOW = ("TRADES", "MIDPOINT", "BID_ASK", "ADJUSTED_LAST")
 

@@ -41,25 +41,35 @@ def history() -> None:
 @click.option("--rth", is_flag=True, help="Regular trading hours only.")
 @click.option("--refresh", is_flag=True, help="Ask again for ranges IB had no data for.")
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--source", default="ib", show_default=True,
+              help="Where bars come from: ib, polygon, or a plugin's source.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def download_cmd(app: App, symbols: tuple[str, ...], universe: str | None, sec_type: str,
                  route: str, bar_size: str,
                  start: str, end: str | None, what: str, rth: bool, refresh: bool,
-                 concurrency: int, as_json: bool) -> None:
+                 concurrency: int, source: str, as_json: bool) -> None:
     """Download the bars missing from the store for SYMBOL... or --universe."""
+    from traderctl.jobs.kinds import collect_kinds
     from traderctl_history.barsizes import bar_size as parse_size
     from traderctl_history.download import DownloadOptions, download
+    from traderctl_history.sources import BarSource
     from traderctl_symbols.resolve import TwsUnreachable
 
     try:
         parse_size(bar_size)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--bar-size") from None
+    sources = app.pm.registered_by_name("register_bar_sources", BarSource)
+    if source not in sources:
+        raise click.BadParameter(f"unknown source {source!r}; one of: {', '.join(sources)}",
+                                 param_hint="--source")
     securities = securities_for(app, symbols, universe, sec_type, route)
-    opts = DownloadOptions(bar_size, start, end, what.upper(), rth, refresh, concurrency)
+    opts = DownloadOptions(bar_size, start, end, what.upper(), rth, refresh, concurrency,
+                           source=source)
     try:
-        planned = download(app.config, securities, opts)
+        planned = download(app.config, securities, opts, sources[source],
+                           collect_kinds(app.pm))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     except TwsUnreachable as exc:
@@ -125,8 +135,9 @@ def worker_cmd(app: App, concurrency: int | None) -> None:
     """
     from traderctl.jobs.runtime import run_from_config
     from traderctl_history.download import open_store
-    from traderctl_history.jobs import configure, job_kinds
+    from traderctl_history.jobs import configure
+    from traderctl_history.sources import configured_kinds
     from traderctl_history.store import storage_uri
 
     configure(storage_uri(app.config), open_store(app.config).locks)
-    run_from_config(app.config, {k.name: k for k in job_kinds()}, concurrency=concurrency)
+    run_from_config(app.config, configured_kinds(app.config), concurrency=concurrency)

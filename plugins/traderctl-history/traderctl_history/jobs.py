@@ -4,9 +4,12 @@
 and ``history.bars`` (larger bars: in-flight cap and soft rate, ``ib_historical``).
 A job asks ``reqHistoricalData`` once and writes the bars of its span into the store
 before the engine marks it done; the write replaces exactly that span, so a job run
-again after a kill -9 between write and ``done`` changes nothing. Error 162 "HMDS query
-returned no data" is an answer: the span is recorded as having no data. A pacing
-violation is raised for the engine (retry, limiter slows down).
+again after a kill -9 between write and ``done`` changes nothing (and a job run again
+finds its span stored and asks nothing). Writes are batched: the jobs that answered
+while one ArcticDB commit ran are committed together in the next one
+(:class:`BatchWriter`), each job returning only once its own bars are committed.
+Error 162 "HMDS query returned no data" is an answer: the span is recorded as having no
+data. A pacing violation is raised for the engine (retry, limiter slows down).
 
 The store comes from :func:`configure` (``history download`` and ``history worker`` call
 it). The payload names the store only when it is the default LMDB folder: an S3 URI may
@@ -22,13 +25,66 @@ from typing import Any
 
 from traderctl.securities import SecurityDefinition
 from traderctl_history.barsizes import bar_size
-from traderctl_history.store import COLUMNS, HistoryStore, Series, empty_frame
+from traderctl_history.store import COLUMNS, HistoryStore, Series, Write, empty_frame
 
 SMALL_KIND, KIND = "history.bars_small", "history.bars"
 SOURCE = "ib"
 _STORES: dict[str, HistoryStore] = {}
 _FIELDS = {"wap": "average", "count": "barCount"}  # store column -> ib_async BarData
 _CONFIGURED: list[tuple[str, Path]] = []
+_WRITERS: dict[tuple[int, int], BatchWriter] = {}
+
+
+class BatchWriter:
+    """Commits the writes of concurrent jobs together, off the event loop.
+
+    ``await write(w)`` returns once ``w`` is committed (or raises what the commit raised).
+    While one commit runs in a thread, the writes that arrive queue up and go into the
+    next; an idle writer commits a lone write at once, so batching adds no delay. A job
+    that dies with its process before that return is not done, and its span is not in the
+    store, or is wholly (the store's write is one ArcticDB batch): a rerun asks again or
+    skips it, never half.
+    """
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+        self.pending: list[tuple[Write, asyncio.Future[None]]] = []
+        self.task: asyncio.Task[None] | None = None
+        self.commits = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def write(self, w: Write) -> None:
+        self.loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = self.loop.create_future()
+        self.pending.append((w, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._drain(), name="history-writes")
+        await future
+
+    async def _drain(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                await asyncio.to_thread(self.store.write_many, [w for w, _ in batch])
+            except Exception as exc:  # every job of the batch fails and is retried
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                self.commits += 1
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+
+def writer_for(store: HistoryStore) -> BatchWriter:
+    """This event loop's writer of ``store`` (one per loop: futures belong to a loop)."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), id(store))
+    writer = _WRITERS.get(key)
+    if writer is None or writer.store is not store or writer.loop is not loop:
+        writer = _WRITERS[key] = BatchWriter(store)
+    return writer
 
 
 def configure(uri: str, locks: Path) -> None:
@@ -54,14 +110,18 @@ def _payload_store(payload: dict[str, Any]) -> HistoryStore:
     return open_store(*_CONFIGURED[0])
 
 
-def job_kinds() -> list[Any]:
+def job_kinds(polygon_profile: Any = None) -> list[Any]:
+    """IB's two kinds and Polygon's (``polygon_profile``: from the config, else the
+    default 5 a minute)."""
     from traderctl.jobs import JobKind
+    from traderctl_history.sources import polygon_job_kind
 
     doc = "One reqHistoricalData; its bars written to the history store."
     return [JobKind(SMALL_KIND, bars_job, profile="ib_historical_small", timeout=120.0,
                     classify=classify_error, doc=doc),
             JobKind(KIND, bars_job, profile="ib_historical", timeout=300.0,
-                    classify=classify_error, doc=doc)]
+                    classify=classify_error, doc=doc),
+            polygon_job_kind(polygon_profile)]
 
 
 def classify_error(exc: BaseException) -> Any:
@@ -76,16 +136,36 @@ def classify_error(exc: BaseException) -> Any:
     return None
 
 
+def prepare(job: Any) -> tuple[SecurityDefinition, Any, Series, tuple[datetime, datetime],
+                               HistoryStore]:
+    """What every source's job reads from its payload: security, bar size, series, span
+    and the store."""
+    p = job.payload
+    security = SecurityDefinition.from_dict(p["security"])
+    size = bar_size(p["bar_size"])
+    span = (datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["stop"]))
+    series = Series(security.con_id, size.name, p["what"], bool(p["rth"]))
+    return security, size, series, span, _payload_store(p)
+
+
+async def write_bars(store: HistoryStore, series: Series, security: SecurityDefinition,
+                     span: tuple[datetime, datetime], frame: Any, source: str) -> None:
+    """Replace ``span`` by ``frame`` in the store, batched with the other jobs' writes;
+    returns once committed (a job returns after this, so done means stored)."""
+    await writer_for(store).write(Write(series, security, span, frame, source))
+
+
 async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
     from traderctl.jobs import IBError, Request
     from traderctl.jobs.profiles import historical_request
 
     p = job.payload
-    security = SecurityDefinition.from_dict(p["security"])
-    size = bar_size(p["bar_size"])
-    span = (datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["stop"]))
+    security, size, series, span, store = prepare(job)
     request = historical_request(str(security.con_id), security.exchange, p["what"], p["end"],
                                  p["duration"], size.name) if size.small else Request(job.key)
+    if job.attempts > 1 and await asyncio.to_thread(stored, store, series, span,
+                                                    bool(p.get("refresh"))):
+        return {"bars": 0, "no_data": False, "stored": True}  # written before a crash
     ib = await ctx.ib()
     async with ctx.pace(request):
         try:
@@ -94,11 +174,17 @@ async def bars_job(job: Any, ctx: Any) -> dict[str, Any]:
             if not no_data(exc):
                 raise
             bars = []
-    frame = bars_frame(bars, span, SOURCE)
-    store = _payload_store(p)
-    series = Series(security.con_id, size.name, p["what"], bool(p["rth"]))
-    await asyncio.to_thread(store.write, series, security, span, frame, SOURCE)
+    frame = bars_frame(bars, span, SOURCE, opens(security, size, bool(p["rth"])))
+    await write_bars(store, series, security, span, frame, SOURCE)
     return {"bars": len(frame), "no_data": not len(frame)}
+
+
+def stored(store: HistoryStore, series: Series, span: tuple[datetime, datetime],
+            refresh: bool) -> bool:
+    """Whether the store already holds ``span`` (a run killed after the write)."""
+    from traderctl_history.planner import subtract
+
+    return not subtract([span], store.covered(series, refresh))
 
 
 def no_data(exc: Any) -> bool:
@@ -126,16 +212,40 @@ async def fetch(ib: Any, security: SecurityDefinition, p: dict[str, Any]) -> lis
         raise IBError(exc.code, exc.message, exc.reqId) from None
 
 
-def bars_frame(bars: list[Any], span: tuple[datetime, datetime], source: str) -> Any:
-    """ib_async ``BarData`` -> the store's frame, only bars starting inside ``span``."""
+def opens(security: SecurityDefinition, size: Any, rth: bool) -> Any:
+    """For daily bars: trade date -> the UTC open of its first session (the bar's time)."""
+    if not size.daily:
+        return None
+    from traderctl_history.calendar import Calendar
+
+    calendar = Calendar(security, rth)
+
+    def open_of(day: Any) -> datetime:
+        sessions = calendar.sessions(day)
+        if sessions:
+            return sessions[0][0]
+        return datetime.combine(day, datetime.min.time(), security.zone).astimezone(UTC)
+    return open_of
+
+
+def bars_frame(bars: list[Any], span: tuple[datetime, datetime], source: str,
+               open_of: Any = None) -> Any:
+    """ib_async ``BarData`` -> the store's frame, only bars starting inside ``span``;
+    ``open_of``: daily bars (a trade date each) are stamped at their session's open."""
     import pandas as pd
 
+    def when(b: Any) -> datetime:
+        if open_of is not None and not isinstance(b.date, datetime):
+            return open_of(b.date)
+        return _utc(b.date)
+
     lo, hi = span
-    rows = [b for b in bars if lo <= _utc(b.date) < hi]
+    rows = [(when(b), b) for b in bars]
+    rows = [(t, b) for t, b in rows if lo <= t < hi]
     if not rows:
         return empty_frame()
-    index = pd.DatetimeIndex([_utc(b.date) for b in rows], name="time").as_unit("ns")
-    frame = pd.DataFrame({c: [float(getattr(b, _FIELDS.get(c, c)) or 0.0) for b in rows]
+    index = pd.DatetimeIndex([t for t, _ in rows], name="time").as_unit("ns")
+    frame = pd.DataFrame({c: [float(getattr(b, _FIELDS.get(c, c)) or 0.0) for _, b in rows]
                           for c in COLUMNS}, index=index)
     frame["source"] = source
     return frame[~frame.index.duplicated(keep="last")].sort_index()
@@ -149,3 +259,4 @@ def _utc(value: Any) -> datetime:
 
 def close_stores() -> None:
     _STORES.clear()
+    _WRITERS.clear()

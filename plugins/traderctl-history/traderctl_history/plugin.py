@@ -1,7 +1,9 @@
 """Hook implementations of traderctl-history (the entry module: imports stay light).
 
-The ``history`` config section, ``traderctl history ...`` (imported only when run) and
-the ``history.bars``/``history.bars_small`` job kinds.
+Adds the ``register_bar_sources`` hook (:mod:`traderctl_history.hookspecs`) and
+registers the ``ib`` and ``polygon`` sources through it; the ``history`` config section,
+``traderctl history ...`` (imported only when run) and the ``history.bars``,
+``history.bars_small`` and ``history.polygon`` job kinds.
 """
 
 from __future__ import annotations
@@ -13,8 +15,23 @@ from traderctl import hookimpl
 
 
 @hookimpl
+def add_hookspecs(pm: Any) -> None:
+    from traderctl_history import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def register_bar_sources(register: Callable[[Any], None]) -> None:
+    from traderctl_history.sources import builtin_sources
+
+    for source in builtin_sources():
+        register(source)
+
+
+@hookimpl
 def register_config(register: Callable[[Any], None]) -> None:
-    from traderctl.config import ConfigSection, Field, Section, Str
+    from traderctl.config import ConfigSection, Duration, Field, Int, Section, Str
     from traderctl.config.schema import ListOf
 
     register(ConfigSection("history", Section({
@@ -25,6 +42,13 @@ def register_config(register: Callable[[Any], None]) -> None:
         "holidays": Field(ListOf(Str(), allow_string=True), [],
                           "Exchange holidays beyond the ~week IB publishes, "
                           "EXCHANGE:YYYY-MM-DD (or YYYY-MM-DD for every exchange)."),
+        "polygon": Section({
+            "api_key": Field(Str(), None, "Polygon.io API key (or $POLYGON_API_KEY).",
+                             secret=True),
+            "url": Field(Str(), "https://api.polygon.io", "Polygon's REST base URL."),
+            "rate": Field(Int(min=1), 5, "Requests allowed per `per` (free tier: 5)."),
+            "per": Field(Duration(min=0.001), 60.0, "The window of `rate`."),
+        }, doc="`history download --source polygon`: Polygon's REST aggregates."),
     }, doc="Historical bars: where they are stored, which days are not asked for.")))
 
 

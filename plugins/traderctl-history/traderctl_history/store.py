@@ -8,8 +8,10 @@ spans IB answered with no data, so the planner never asks for them again.
 Writes replace exactly the span they cover (``update`` with a ``date_range``), so a
 re-downloaded range never duplicates. ArcticDB does not serialise two writers of one
 symbol (the later version would drop the earlier's coverage), so every read-modify-write
-of a symbol holds an ``flock`` on a file under the local lock folder; writers on other
-machines sharing an S3 store must download disjoint securities.
+of a symbol holds an ``flock`` on a file under the local lock folder, and the version map
+is read afresh for every operation (``VersionMap.ReloadInterval`` 0: ArcticDB's cache of
+the latest version would otherwise let a writer update a version already replaced);
+writers on other machines sharing an S3 store must download disjoint securities.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import hashlib
 import os
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +49,17 @@ class Series:
             "/rth" if self.rth else "")
 
 
+@dataclass(frozen=True)
+class Write:
+    """One job's answer: ``frame`` holds every bar of ``span`` (empty: no data there)."""
+
+    series: Series
+    security: SecurityDefinition
+    span: Span
+    frame: Any
+    source: str
+
+
 def storage_uri(config: Any) -> str:
     """``history.storage`` or LMDB under ``<supervisor.data_dir>/history/arctic``."""
     uri = config.get("history.storage")
@@ -71,7 +84,13 @@ class HistoryStore:
 
     def __init__(self, uri: str, locks: Path) -> None:
         import arcticdb
+        from arcticdb.config import set_config_int
 
+        # ArcticDB caches each symbol's latest version per process for a while: a writer
+        # holding the symbol's lock would update a version another process has replaced
+        # meanwhile, and drop its bars. Read the version afresh every time (before the
+        # Library exists: the setting is read when it is built).
+        set_config_int("VersionMap.ReloadInterval", 0)
         if uri.startswith("lmdb://"):
             Path(uri.removeprefix("lmdb://").split("?", 1)[0]).mkdir(parents=True,
                                                                      exist_ok=True)
@@ -110,23 +129,84 @@ class HistoryStore:
               frame: Any, source: str) -> None:
         """Replace ``span`` by ``frame`` (empty: IB had no data there). ``frame`` holds
         every bar of ``span``; nothing outside it is touched."""
-        lo, hi = span
-        with self.locked(series):
-            meta = self.metadata(series) or _new_meta(series, security)
-            meta["security"] = security.to_dict()
-            key = "coverage" if len(frame) else "nodata"
-            meta[key] = _dump(merge_tagged(_spans(meta.get(key, [])), [(lo, hi, source)]))
-            if len(frame):
-                meta["nodata"] = _dump(_drop(_spans(meta.get("nodata", [])), [span]))
-                meta["sources"] = sorted(set(meta.get("sources", [])) | {source})
-            if not self.lib.has_symbol(series.symbol):
-                self.lib.write(series.symbol, frame if len(frame) else empty_frame(),
-                               metadata=meta, prune_previous_versions=True)
-            elif len(frame):
-                self.lib.update(series.symbol, frame, date_range=(lo, hi - _TINY),
-                                metadata=meta, prune_previous_versions=True)
-            else:
-                self.lib.write_metadata(series.symbol, meta, prune_previous_versions=True)
+        self.write_many([Write(series, security, span, frame, source)])
+
+    def write_many(self, writes: list[Write]) -> None:
+        """Several :meth:`write` s in one ArcticDB batch: one version per symbol, however
+        many spans it gets. All or nothing per symbol; spans of one symbol may be apart
+        (the bars between them are kept)."""
+        by_series: dict[Series, list[Write]] = {}
+        for w in writes:
+            by_series.setdefault(w.series, []).append(w)
+        with self.locked_all(list(by_series)):
+            metas = self._metadata_batch(list(by_series))
+            updates, meta_only, fresh = [], [], []
+            for series, group in by_series.items():
+                meta = metas[series] or _new_meta(series, group[0].security)
+                _apply(meta, group)
+                data = [w for w in group if len(w.frame)]
+                if metas[series] is None:
+                    fresh.append((series, self._combined(series, data, exists=False), meta))
+                elif data:
+                    updates.append((series, self._combined(series, data, exists=True), meta))
+                else:
+                    meta_only.append((series, meta))
+            self._commit(updates, meta_only, fresh)
+
+    def _commit(self, updates: list[tuple[Series, Any, dict[str, Any]]],
+                meta_only: list[tuple[Series, dict[str, Any]]],
+                fresh: list[tuple[Series, Any, dict[str, Any]]]) -> None:
+        from arcticdb import UpdatePayload, WritePayload
+
+        if updates:
+            payloads = [UpdatePayload(s.symbol, frame, metadata=meta, date_range=rng)
+                        for s, (frame, rng), meta in updates]
+            _check(self.lib.update_batch(payloads, prune_previous_versions=True))
+        if fresh:
+            _check(self.lib.write_batch(
+                [WritePayload(s.symbol, frame, metadata=meta) for s, (frame, _), meta in fresh],
+                prune_previous_versions=True))
+        if meta_only:
+            from arcticdb import WriteMetadataPayload
+
+            _check(self.lib.write_metadata_batch(
+                [WriteMetadataPayload(s.symbol, meta) for s, meta in meta_only],
+                prune_previous_versions=True))
+
+    def _combined(self, series: Series, data: list[Write],
+                  exists: bool) -> tuple[Any, tuple[datetime, datetime] | None]:
+        """The frame replacing ``[first start, last stop)`` and that range: the new bars,
+        plus the stored ones between the spans (which an update of the range would drop)."""
+        import pandas as pd
+
+        if not data:
+            return empty_frame(), None
+        spans = merge([w.span for w in data])
+        lo, hi = spans[0][0], spans[-1][1]
+        frames = [w.frame for w in reversed(data)]  # a later write of a span wins
+        if exists and len(spans) > 1:
+            kept = self.read(series, lo, hi - _TINY)
+            inside = _inside(kept.index, spans)
+            frames.append(kept[~inside])
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+        frame = frame[~frame.index.duplicated(keep="first")].sort_index()
+        return frame, (lo, hi - _TINY)
+
+    def _metadata_batch(self, series: list[Series]) -> dict[Series, dict[str, Any] | None]:
+        """Each series' metadata, None when it has no symbol yet."""
+        from arcticdb import DataError
+
+        found = self.lib.read_metadata_batch([s.symbol for s in series])
+        return {s: None if isinstance(item, DataError) else dict(item.metadata or {})
+                for s, item in zip(series, found, strict=True)}
+
+    @contextmanager
+    def locked_all(self, series: list[Series]) -> Iterator[None]:
+        """Every series' lock, taken in one order (no two writers can deadlock)."""
+        with ExitStack() as stack:
+            for s in sorted(series, key=lambda s: s.symbol):
+                stack.enter_context(self.locked(s))
+            yield
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -138,7 +218,10 @@ class HistoryStore:
         with warnings.catch_warnings():
             # arcticdb builds its frame from a BlockManager, which pandas 2.2+ deprecates
             warnings.filterwarnings("ignore", "Passing a BlockManager", DeprecationWarning)
-            return self.lib.read(series.symbol, date_range=rng).data
+            frame = self.lib.read(series.symbol, date_range=rng).data
+        if getattr(frame.index, "tz", UTC) is None:  # a symbol created empty keeps no zone
+            frame.index = frame.index.tz_localize(UTC)
+        return frame
 
     def series(self) -> list[Series]:
         found = []
@@ -163,6 +246,36 @@ def _new_meta(series: Series, security: SecurityDefinition) -> dict[str, Any]:
     return {"con_id": series.con_id, "bar_size": series.bar_size, "what": series.what,
             "rth": series.rth, "security": security.to_dict(), "coverage": [],
             "nodata": [], "sources": []}
+
+
+def _apply(meta: dict[str, Any], group: list[Write]) -> None:
+    """The coverage and no-data spans after ``group``'s writes, in order."""
+    for w in group:
+        meta["security"] = w.security.to_dict()
+        key = "coverage" if len(w.frame) else "nodata"
+        meta[key] = _dump(merge_tagged(_spans(meta.get(key, [])),
+                                       [(w.span[0], w.span[1], w.source)]))
+        if len(w.frame):
+            meta["nodata"] = _dump(_drop(_spans(meta.get("nodata", [])), [w.span]))
+            meta["sources"] = sorted(set(meta.get("sources", [])) | {w.source})
+
+
+def _inside(index: Any, spans: list[Span]) -> Any:
+    import numpy as np
+
+    mask = np.zeros(len(index), dtype=bool)
+    for lo, hi in spans:
+        mask |= (index >= lo) & (index < hi)
+    return mask
+
+
+def _check(results: list[Any]) -> None:
+    """ArcticDB's batch calls return a DataError per failed symbol rather than raise."""
+    from arcticdb import DataError
+
+    errors = [r for r in results if isinstance(r, DataError)]
+    if errors:
+        raise RuntimeError("; ".join(f"{e.symbol}: {e.exception_string}" for e in errors))
 
 
 def empty_frame() -> Any:

@@ -31,14 +31,33 @@ def _store(app: App) -> Any:
 
 
 def coverage(store: Any, series: Any, holidays: list[str]) -> dict[str, Any]:
+    return coverage_all(store, [series], holidays)[0]
+
+
+def coverage_all(store: Any, series: list[Any], holidays: list[str]) -> list[dict[str, Any]]:
+    """Each series' coverage from its metadata and description only, read in two batch
+    calls (ArcticDB runs them in parallel): no bar is read."""
+    from arcticdb import DataError
+
+    symbols = [s.symbol for s in series]
+    metas = store.lib.read_metadata_batch(symbols)
+    descs = store.lib.get_description_batch(symbols)
+    rows = []
+    for s, meta, desc in zip(series, metas, descs, strict=True):
+        if isinstance(meta, DataError) or isinstance(desc, DataError):
+            continue  # removed since it was listed
+        rows.append(_coverage(s, dict(meta.metadata or {}), desc, holidays))
+    return rows
+
+
+def _coverage(series: Any, meta: dict[str, Any], desc: Any,
+              holidays: list[str]) -> dict[str, Any]:
     from traderctl.securities import SecurityDefinition
     from traderctl_history.calendar import Calendar
     from traderctl_history.planner import subtract
     from traderctl_history.store import merge
 
-    meta = store.metadata(series)
     sec = SecurityDefinition.from_dict(meta["security"])
-    desc = store.lib.get_description(series.symbol)
     spans = [(datetime.fromisoformat(a), datetime.fromisoformat(b))
              for a, b, _ in meta.get("coverage", []) + meta.get("nodata", [])]
     gaps: list[tuple[datetime, datetime]] = []
@@ -65,7 +84,7 @@ def status_cmd(app: App, as_json: bool) -> None:
     """Coverage per security and bar size: first, last, bars, gaps, source."""
     store = _store(app)
     holidays = app.config.get("history.holidays") or []
-    rows = [coverage(store, s, holidays) for s in store.series()]
+    rows = coverage_all(store, store.series(), holidays)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -161,5 +180,7 @@ def plot_cmd(app: App, symbol: str, bar_size: str, what: str, start: str | None,
     sec, frame = _frame(app, symbol, bar_size, what, start, end)
     if not len(frame):
         raise click.UsageError("no bars in range to plot")
-    plot(sec, frame, out)
+    from traderctl_history.barsizes import bar_size as parse_size
+
+    plot(sec, frame, out, daily=parse_size(bar_size).daily)
     click.echo(str(out))

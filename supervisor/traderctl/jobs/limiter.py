@@ -49,6 +49,7 @@ class Grant:
     profile: str
     at: float
     tokens: list[int] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # window entries to move to the release
 
 
 class Limiter:
@@ -104,10 +105,22 @@ class Limiter:
             await asyncio.sleep(min(result, 1.0))
 
     def release(self, grant: Grant) -> None:
-        if grant.tokens:
-            marks = ",".join("?" * len(grant.tokens))
-            self.conn.execute(f"DELETE FROM in_flight WHERE token IN ({marks})", grant.tokens)
-            grant.tokens = []
+        if not grant.rows and not grant.tokens:
+            return
+        fcntl.flock(self._lock, fcntl.LOCK_EX)  # not SQLite's sleeping busy handler
+        try:
+            if grant.rows:  # an ``until_reply`` profile: its windows count from now
+                marks = ",".join("?" * len(grant.rows))
+                self.conn.execute(f"UPDATE grants SET t = MAX(t, ?) WHERE rowid IN ({marks})",
+                                  [self.clock(), *grant.rows])
+                grant.rows = []
+            if grant.tokens:
+                marks = ",".join("?" * len(grant.tokens))
+                self.conn.execute(f"DELETE FROM in_flight WHERE token IN ({marks})",
+                                  grant.tokens)
+                grant.tokens = []
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
 
     def slow_down(self, profile: Profile, reason: str, factor: float = 0.5) -> float:
         """Halve ``profile``'s limits for its longest window, in every process; returns until."""
@@ -171,9 +184,12 @@ class Limiter:
 
     def _record(self, db: sqlite3.Connection, profile: Profile, request: Request,
                 now: float) -> Grant:
-        db.executemany("INSERT INTO grants (scope, key, t, cost) VALUES (?, ?, ?, ?)",
-                       [(w.name, w.key(request), now, w.cost(request)) for w in profile.windows])
         grant = Grant(profile.name, now)
+        for w in profile.windows:
+            cur = db.execute("INSERT INTO grants (scope, key, t, cost) VALUES (?, ?, ?, ?)",
+                             (w.name, w.key(request), now, w.cost(request)))
+            if profile.until_reply:
+                grant.rows.append(int(cur.lastrowid or 0))
         for rule in profile.in_flight:
             cur = db.execute("INSERT INTO in_flight (scope, owner, expires) VALUES (?, ?, ?)",
                              (rule.name, self.owner, now + self.in_flight_ttl))

@@ -3,7 +3,9 @@
 * ``ib_historical_small``: bars of 30 seconds or less. At most 60 requests in any
   10 minutes; no identical request within 15 s; fewer than six requests for the same
   contract, exchange and tick type within 2 s (IB flags the sixth, so five pass);
-  a BID_ASK request counts twice.
+  a BID_ASK request counts twice. Each request counts in these windows from its reply
+  (``Profile.until_reply``): TWS counts it on arrival, which our grant precedes by an
+  unknown delay, and the reply follows.
 * ``ib_historical``: larger bars. IB applies no hard pacing, only soft throttling:
   at most 50 requests open at once plus a soft rate from ``jobs.soft_rate``.
 * ``ib_messages``: 45 messages per second, under IB's 50, and at most 5 awaiting their
@@ -35,7 +37,7 @@ HISTORICAL_SMALL = Profile("ib_historical_small", windows=(
     per_window("ib_hist.600s", 60, 600.0),
     no_identical("ib_hist.identical", 15.0),
     per_group("ib_hist.burst", 5, 2.0),
-))
+), until_reply=True)
 MESSAGES = Profile("ib_messages", windows=(per_window("ib_messages", 45, 1.0),),
                    in_flight=(InFlight("ib_messages.open", 5),))
 

@@ -78,11 +78,20 @@ def no_identical(name: str, period: float) -> Window:
 
 @dataclass(frozen=True)
 class Profile:
-    """The rules one kind of request obeys; ``scaled`` stretches every period."""
+    """The rules one kind of request obeys; ``scaled`` stretches every period.
+
+    ``until_reply``: a grant's window entries move to the moment it is released (its
+    reply arrived). The server counts a request when it reads it, which is after we grant
+    it by a delay we cannot see (its queue, the network); the reply comes after that
+    count, so windows counted from it can never run ahead of the server's, whatever the
+    delay. Used for IB's hard historical rules, whose scaled windows are too short for
+    a fixed margin to cover the delay.
+    """
 
     name: str
     windows: tuple[Window, ...] = ()
     in_flight: tuple[InFlight, ...] = ()
+    until_reply: bool = False
 
     def scaled(self, factor: float) -> Profile:
         """Periods times ``factor`` (a simulator's time scale, a safety margin)."""
