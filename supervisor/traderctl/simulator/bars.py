@@ -87,10 +87,20 @@ def _mix(x: int) -> int:
 
 def _unit(*parts: int) -> float:
     """Deterministic uniform number in [0, 1) from integer parts."""
+    return _unit_after(_chain(*parts[:-1]), parts[-1])
+
+
+def _chain(*parts: int) -> int:
+    """The hash state after ``parts``: uniforms that share leading parts share it."""
     h = 0x243F6A8885A308D3
     for p in parts:
         h = _mix(h ^ (p & _MASK))
-    return (h >> 11) / float(1 << 53)
+    return h
+
+
+def _unit_after(state: int, last: int) -> float:
+    """``_unit(*parts, last)`` given ``state = _chain(*parts)``."""
+    return (_mix(state ^ (last & _MASK)) >> 11) / float(1 << 53)
 
 
 @dataclass(frozen=True)
@@ -178,8 +188,9 @@ def make_bar(
     span = max(t1 - t0, 1.0)
     swing = model.sigma * math.sqrt(span / _YEAR) * 0.8
     key = int(t0)
-    hi = max(o, c) * (1 + swing * _unit(model.con_id, key, int(span), 1))
-    lo = min(o, c) * (1 - swing * _unit(model.con_id, key, int(span), 2))
+    state = _chain(model.con_id, key, int(span))  # the bar's three draws share it
+    hi = max(o, c) * (1 + swing * _unit_after(state, 1))
+    lo = min(o, c) * (1 - swing * _unit_after(state, 2))
     if what in ("HISTORICAL_VOLATILITY", "OPTION_IMPLIED_VOLATILITY"):
         return _vol_bar(model, start, end, what)
     hs = model.half_spread(t0)
@@ -195,7 +206,7 @@ def make_bar(
     if what in ("TRADES", "ADJUSTED_LAST") and model.avg_volume:
         share = span / max(session_len, 1.0)
         volume = float(
-            int(model.avg_volume * share * (0.4 + 1.2 * _unit(model.con_id, key, int(span), 4)))
+            int(model.avg_volume * share * (0.4 + 1.2 * _unit_after(state, 4)))
         )
         wap = round((hi + lo + c) / 3, 6)
         count = max(1, int(volume / 120)) if volume else 0
@@ -232,21 +243,32 @@ def intraday_bars(
     tz = zone(tz_name)
     bars: list[Bar] = []
     for sess in sessions:
+        if sess.close <= start or sess.open >= end:
+            continue
         sess_len = (sess.close - sess.open).total_seconds()
-        local_open = sess.open.astimezone(tz)
-        midnight = local_open.replace(hour=0, minute=0, second=0, microsecond=0)
-        offset = (local_open.replace(tzinfo=None) - midnight.replace(tzinfo=None)).total_seconds()
-        grid = midnight.replace(tzinfo=None) + timedelta(seconds=(offset // step) * step)
+        # the grid from the bar holding the window's start, not from the session's open:
+        # 30 minutes of 1-second bars late in a session are 1,800 steps, not 23,400
+        grid = _grid_floor(max(sess.open, start).astimezone(tz), step)
+        edge = grid.replace(tzinfo=tz).astimezone(UTC)
         while True:
-            b_start = max(grid.replace(tzinfo=tz).astimezone(UTC), sess.open)
+            b_start = max(edge, sess.open)
             grid += timedelta(seconds=step)
-            b_end = min(grid.replace(tzinfo=tz).astimezone(UTC), sess.close)
+            edge = grid.replace(tzinfo=tz).astimezone(UTC)
+            b_end = min(edge, sess.close)
             if b_start >= sess.close or b_start >= end:
                 break
             if b_start < start or b_end <= b_start:
                 continue
             bars.append(make_bar(model, b_start, min(b_end, now), what, sess_len))
     return bars
+
+
+def _grid_floor(local: datetime, step: int) -> datetime:
+    """The naive local grid point at or before ``local``: bars align on the local clock
+    (every intraday step divides a day, so any midnight gives the same grid)."""
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    offset = (local.replace(tzinfo=None) - midnight.replace(tzinfo=None)).total_seconds()
+    return midnight.replace(tzinfo=None) + timedelta(seconds=(offset // step) * step)
 
 
 def daily_bars(
