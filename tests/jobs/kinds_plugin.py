@@ -69,6 +69,8 @@ async def run_ib_time(job: Any, ctx: Any) -> Any:
 @hookimpl
 def register_job_kinds(register: Any) -> None:
     register(JobKind("test.record", run_record, doc="Records each run."))
+    register(JobKind("test.offline", run_record, needs_tws=False,
+                     doc="Records each run; talks to no TWS."))
     register(JobKind("test.paced", run_paced, profile="ib_historical_small"))
     register(JobKind("test.flaky", run_flaky))
     register(JobKind("test.ib_time", run_ib_time, timeout=1.5))

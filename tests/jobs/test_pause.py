@@ -72,15 +72,18 @@ def test_a_stopped_tws_service_pauses_the_worker_and_its_start_resumes_it(
     sup.client.call("stop", names=["tws"], wait=True, timeout=20)
     wait_until(lambda: "service tws is stopped" in env.stderr(), 20, "the worker to pause")
     submit(env, "test.ib_time", [(f"later{i}", {}) for i in range(3)], batch="later")
+    submit(env, "test.offline", [("vendor", {})], batch="vendor")  # needs no TWS
+    wait_until(lambda: states(env)["vendor"] == ("done", 1), 20,
+               "a kind that needs no TWS to run while TWS is stopped")
     time.sleep(1.0)  # ten polls of the paused worker: it must not touch the new jobs
     assert all(state == "pending" and attempts == 0 for key, (state, attempts)
-               in states(env).items() if key != "before")
+               in states(env).items() if key.startswith("later"))
     sup.client.call("start", names=["tws"], wait=True, timeout=30)
     wait_until(lambda: all(s == "done" for s, _ in states(env).values()), 60,
                "every job to finish once tws runs again")
     assert "jobs_resumed" in env.stderr()
     assert {k: v for k, v in states(env).items()} == {
-        k: ("done", 1) for k in ["before", "later0", "later1", "later2"]}
+        k: ("done", 1) for k in ["before", "later0", "later1", "later2", "vendor"]}
     proc.terminate()
     assert proc.wait(20) == 0
 

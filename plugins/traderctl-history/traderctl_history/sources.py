@@ -136,7 +136,7 @@ def polygon_job_kind(profile: Any = None) -> Any:
     if profile is None:
         profile = polygon_profile(PolygonSettings("", None, 5, 60.0))
     return JobKind(POLYGON_KIND, polygon_job, profile=profile, timeout=300.0,
-                   classify=classify_polygon,
+                   classify=classify_polygon, needs_tws=False,
                    doc="Polygon aggregates for one planned span; written to the history store.")
 
 

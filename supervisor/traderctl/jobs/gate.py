@@ -38,25 +38,36 @@ class TwsGate:
         self._probe: Any = None
         self._asked_at = 0.0
         self._supervisor_says: str | None = None
+        self._checked_at = 0.0
 
     async def wait_open(self, stop: asyncio.Event) -> None:
         """Return once the gate is open (or ``stop`` is set); announces pause and resume."""
-        while not stop.is_set():
-            reason = await self.check()
-            if reason is None:
-                if self.reason is not None:
-                    log.info("jobs_resumed", after=self.reason)
-                    self.on_change("jobs_resumed", {"after": self.reason})
-                    self.reason = None
-                return
-            if reason != self.reason:
-                log.warning("jobs_paused", reason=reason)
-                self.on_change("jobs_paused", {"reason": reason})
-                self.reason = reason
+        while not stop.is_set() and not await self._update():
             try:
                 await asyncio.wait_for(stop.wait(), self.poll)
             except TimeoutError:
                 pass
+
+    async def is_open(self) -> bool:
+        """Check now (at most once per ``poll`` while closed), announcing pause and resume."""
+        if self.reason is not None and time.monotonic() - self._checked_at < self.poll:
+            return False
+        return await self._update()
+
+    async def _update(self) -> bool:
+        self._checked_at = time.monotonic()
+        reason = await self.check()
+        if reason is None:
+            if self.reason is not None:
+                log.info("jobs_resumed", after=self.reason)
+                self.on_change("jobs_resumed", {"after": self.reason})
+                self.reason = None
+            return True
+        if reason != self.reason:
+            log.warning("jobs_paused", reason=reason)
+            self.on_change("jobs_paused", {"reason": reason})
+            self.reason = reason
+        return False
 
     async def check(self) -> str | None:
         """None when open, else why it is closed."""

@@ -21,6 +21,9 @@ Handler = Callable[["Job", "JobContext"], Awaitable[Any]]
 class JobKind:
     """One kind of job: its handler, the rate-limit profile it paces requests with, how
     its errors are classified, and how long one attempt may take (None: ``jobs.job_timeout``).
+
+    ``needs_tws=False`` is for kinds that talk to something else (a vendor's REST API): the
+    worker goes on running them while TWS is down or in a reset window.
     """
 
     name: str
@@ -29,6 +32,7 @@ class JobKind:
     classify: Classifier | None = None
     timeout: float | None = None
     doc: str = ""
+    needs_tws: bool = True
 
     def verdict(self, exc: BaseException) -> Verdict:
         """The kind's own classifier first, the engine's IB table when it has no opinion."""

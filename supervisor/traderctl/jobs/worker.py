@@ -77,11 +77,10 @@ class Worker:
         stopper = asyncio.create_task(stop.wait(), name="jobs-stop")
         try:
             while not stop.is_set():
-                if self.gate is not None:
-                    await self.gate.wait_open(stop)
-                    if stop.is_set():
-                        break
-                self._claim()
+                kinds = await self._claimable(stop)
+                if stop.is_set():
+                    break
+                self._claim(kinds)
                 if until_done and not self.tasks and self._nothing_left():
                     break
                 await asyncio.wait([stopper, *self.tasks.values()],
@@ -93,11 +92,22 @@ class Worker:
                 task.cancel()
             await asyncio.gather(renewer, stopper, return_exceptions=True)
 
-    def _claim(self) -> None:
+    async def _claimable(self, stop: asyncio.Event) -> list[str]:
+        """The kinds to claim now: all of them while TWS can serve; while it cannot, those
+        that need no TWS, or none (waiting at the gate) when every kind needs it."""
+        if self.gate is None:
+            return list(self.kinds)
+        offline = [name for name, kind in self.kinds.items() if not kind.needs_tws]
+        if not offline:
+            await self.gate.wait_open(stop)
+            return list(self.kinds)
+        return list(self.kinds) if await self.gate.is_open() else offline
+
+    def _claim(self, kinds: list[str]) -> None:
         free = self.settings.concurrency - len(self.tasks)
         if free <= 0:
             return
-        for job in self.store.claim(self.owner, list(self.kinds), free, self.settings.lease,
+        for job in self.store.claim(self.owner, kinds, free, self.settings.lease,
                                     batch_id=self.batch_id):
             task = asyncio.create_task(self._run_job(job), name=f"job-{job.id}")
             self.tasks[job.id] = task
@@ -137,7 +147,7 @@ class Worker:
         if verdict is Verdict.PERMANENT:
             self._finish(job, self.store.fail(job.id, self.owner, error, None), "failed")
             return
-        if verdict is Verdict.OUTAGE:
+        if verdict is Verdict.OUTAGE and kind.needs_tws:
             if self.ib is not None:
                 self.ib.reset()
             if self.gate is not None and (down := await self.gate.confirm_down(error)):
