@@ -14,6 +14,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 SYMBOLS = ["AAPL", "MSFT", "IBM", "AMZN", "GOOG", "META", "NVDA", "TSLA", "JPM", "XOM", "KO",
            "PEP", "WMT", "DIS", "INTC", "CSCO", "ORCL", "NFLX", "ADBE", "CRM", "BAC", "WFC",
@@ -75,9 +76,9 @@ def large(n: int, days: int, scale: float, concurrency: int) -> None:
     wall time and requests per second, and the planner's count against the minimum."""
     import json
 
+    from traderctl.simulator.scenario import Scenario
     from traderctl.simulator.threaded import SimTWSThread
 
-    universe = _universe_symbols(n)
     root = Path(tempfile.mkdtemp(prefix="bench_history_large_"))
     (root / "configs").mkdir()
     (root / "configs" / "trader.yaml").write_text(
@@ -85,7 +86,11 @@ def large(n: int, days: int, scale: float, concurrency: int) -> None:
         f"jobs:\n  time_scale: {scale}\n  poll: 0.05\n")
     end = last_weekday() + timedelta(days=1)
     start = end - timedelta(days=days)
-    with SimTWSThread(host="127.0.0.1", port=0, time_scale=scale) as sim:
+    # the universe file has 174 US stocks (and ~1,700 other listings, options mostly):
+    # synthesize the rest, deterministic, 55% of them in the US
+    scenario = Scenario.from_dict({"universe": {"size": 2000 + 2 * n}})
+    with SimTWSThread(host="127.0.0.1", port=0, time_scale=scale, scenario=scenario) as sim:
+        universe = _us_stocks(sim.sim.universe, n)
         base = [sys.executable, "-m", "traderctl", "--set", f"ib.port={sim.port}",
                 "--log-level", "warning", "history", "download", *universe,
                 "--bar-size", "1 min"]
@@ -108,16 +113,10 @@ def large(n: int, days: int, scale: float, concurrency: int) -> None:
           f"exit {done.returncode}")
 
 
-def _universe_symbols(n: int) -> list[str]:
-    """The first ``n`` US stocks of the simulator's universe."""
-    import json
-    from importlib import resources
-
-    data = json.loads(resources.files("traderctl.simulator").joinpath("universe.json")
-                      .read_text())
-    items = data["contracts"] if isinstance(data, dict) else data
-    found = [c["symbol"] for c in items if c.get("sec_type", c.get("secType")) == "STK"
-             and c.get("currency") == "USD"]
+def _us_stocks(universe: Any, n: int) -> list[str]:
+    """The first ``n`` US stocks of a simulator's universe, one symbol each."""
+    found = [lst.symbol for lst in universe.listings
+             if lst.sec_type == "STK" and lst.currency == "USD"]
     return list(dict.fromkeys(found))[:n]
 
 
