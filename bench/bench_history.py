@@ -28,6 +28,16 @@ def last_weekday() -> date:
     return day
 
 
+def workdir(prefix: str, scale: float) -> Path:
+    """A folder with a config for ``history download``: data under it, IB's clocks scaled."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    (root / "configs").mkdir()
+    (root / "configs" / "trader.yaml").write_text(
+        f"supervisor:\n  socket: {root}/none.sock\n  data_dir: {root}/data\n"
+        f"jobs:\n  time_scale: {scale}\n  poll: 0.05\n")
+    return root
+
+
 def pacing(n: int, scale: float, size: str = "1 secs", days: int = 1,
            concurrency: int = 8) -> None:
     """A real ``history download`` (child process) against the simulator enforcing IB's
@@ -38,11 +48,7 @@ def pacing(n: int, scale: float, size: str = "1 secs", days: int = 1,
 
     from traderctl.simulator.threaded import SimTWSThread
 
-    root = Path(tempfile.mkdtemp(prefix="bench_history_"))
-    (root / "configs").mkdir()
-    (root / "configs" / "trader.yaml").write_text(
-        f"supervisor:\n  socket: {root}/none.sock\n  data_dir: {root}/data\n"
-        f"jobs:\n  time_scale: {scale}\n  poll: 0.05\n")
+    root = workdir("bench_history_", scale)
     end = last_weekday() + timedelta(days=1)
     start = end - timedelta(days=days)
     with SimTWSThread(host="127.0.0.1", port=0, time_scale=scale) as sim:
@@ -79,11 +85,7 @@ def large(n: int, days: int, scale: float, concurrency: int) -> None:
     from traderctl.simulator.scenario import Scenario
     from traderctl.simulator.threaded import SimTWSThread
 
-    root = Path(tempfile.mkdtemp(prefix="bench_history_large_"))
-    (root / "configs").mkdir()
-    (root / "configs" / "trader.yaml").write_text(
-        f"supervisor:\n  socket: {root}/none.sock\n  data_dir: {root}/data\n"
-        f"jobs:\n  time_scale: {scale}\n  poll: 0.05\n")
+    root = workdir("bench_history_large_", scale)
     end = last_weekday() + timedelta(days=1)
     start = end - timedelta(days=days)
     # the universe file has 174 US stocks (and ~1,700 other listings, options mostly):
