@@ -55,6 +55,7 @@ class Worker:
                  gate: TwsGate | None = None, ib: IBConnection | None = None,
                  batch_id: int | None = None) -> None:
         self.store, self.limiter, self.kinds = store, limiter, kinds
+        self.offline_kinds = [name for name, kind in kinds.items() if not kind.needs_tws]
         self.profiles = profiles
         self.settings = settings or WorkerSettings()
         self.gate, self.ib, self.batch_id = gate, ib, batch_id
@@ -97,11 +98,10 @@ class Worker:
         that need no TWS, or none (waiting at the gate) when every kind needs it."""
         if self.gate is None:
             return list(self.kinds)
-        offline = [name for name, kind in self.kinds.items() if not kind.needs_tws]
-        if not offline:
+        if not self.offline_kinds:
             await self.gate.wait_open(stop)
             return list(self.kinds)
-        return list(self.kinds) if await self.gate.is_open() else offline
+        return list(self.kinds) if await self.gate.is_open() else self.offline_kinds
 
     def _claim(self, kinds: list[str]) -> None:
         free = self.settings.concurrency - len(self.tasks)

@@ -86,6 +86,13 @@ class OrderRecord:
     def total_quantity(self) -> float:
         return float(self.order.get("totalQuantity") or 0)
 
+    def _int(self, name: str) -> int:
+        """An integer field of the order as the client sent it (empty or garbled: 0)."""
+        try:
+            return int(self.order.get(name) or 0)
+        except ValueError:
+            return 0
+
     @property
     def remaining(self) -> float:
         return max(self.total_quantity - self.filled, 0.0)
@@ -93,10 +100,7 @@ class OrderRecord:
     @property
     def oca_type(self) -> int:
         """1 cancel the rest with block, 2 reduce with block, 3 reduce without (0: as 1)."""
-        try:
-            return int(self.order.get("ocaType") or 0)
-        except ValueError:
-            return 0
+        return self._int("ocaType")
 
     @property
     def is_done(self) -> bool:
@@ -108,10 +112,7 @@ class OrderRecord:
 
     @property
     def parent_id(self) -> int:
-        try:
-            return int(self.order.get("parentId") or 0)
-        except ValueError:
-            return 0
+        return self._int("parentId")
 
     @property
     def transmitted(self) -> bool:

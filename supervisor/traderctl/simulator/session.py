@@ -144,18 +144,17 @@ class ClientSession:
 
     def send_raw(self, frame: bytes) -> None:
         """Queue an already framed message; written in one go at the end of this loop turn."""
-        if self.closed:
-            return
-        self._out.append(frame)
-        if not self._flush_pending:
-            self._flush_pending = True
-            asyncio.get_running_loop().call_soon(self.flush)
+        if not self.closed:
+            self._out.append(frame)
+            self._flush_soon()
 
     def send_frames(self, frames: list[bytes]) -> None:
         """Queue several framed messages (one pass of market data)."""
-        if self.closed:
-            return
-        self._out.extend(frames)
+        if not self.closed:
+            self._out.extend(frames)
+            self._flush_soon()
+
+    def _flush_soon(self) -> None:
         if not self._flush_pending:
             self._flush_pending = True
             asyncio.get_running_loop().call_soon(self.flush)
